@@ -1,0 +1,3 @@
+from appfn.cli import main
+
+main()

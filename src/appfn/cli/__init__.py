@@ -1,0 +1,24 @@
+"""The ``appfn`` command line. Each sub-command lives in its own module."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="appfn",
+    help="appfn: run sandboxed App Functions on store events.",
+    no_args_is_help=True,
+    add_completion=False,
+    rich_markup_mode="rich",
+)
+
+
+def _register() -> None:
+    from appfn.cli import triggers
+
+    app.add_typer(triggers.app, name="triggers")
+
+
+def main() -> None:
+    _register()
+    app()

@@ -1,0 +1,5 @@
+"""`appfn triggers`: browse the event catalog (being written)."""
+
+import typer
+
+app = typer.Typer(help="List the triggers of the event catalog.")

@@ -1,0 +1,94 @@
+"""Every exception appfn raises on purpose, in one place.
+
+    AppFnError                      root: catch this to catch anything of ours
+    ├── CatalogError                the event catalog
+    │   ├── UnknownTriggerError     a trigger name that is not in the catalog
+    │   └── ContextValidationError  a context or payload that breaks its schema (.violations)
+    ├── ResponseContractError       a handler returned something that is not a valid response
+    ├── FetchError                  outbound HTTP from a function failed (raised inside the function)
+    │   ├── EgressDeniedError       the egress policy refused the destination
+    │   ├── FetchTimeoutError       the call ran past its timeout
+    │   └── ResponseTooLargeError   the body passed the size cap
+    └── SandboxError                the runtime could not run a function
+        ├── SandboxUnavailableError the requested isolation is not available on this host
+        └── HandlerLoadError        the source does not load or has no usable handler (.line)
+
+Exceptions carry the attributes a caller needs to act (violations, line, url) and a message
+a person can read without them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class AppFnError(Exception):
+    """Root of appfn's exceptions."""
+
+
+class CatalogError(AppFnError):
+    """A problem with the event catalog or with data checked against it."""
+
+
+class UnknownTriggerError(CatalogError):
+    def __init__(self, name: str, suggestions: list[str] | None = None) -> None:
+        self.name = name
+        self.suggestions = suggestions or []
+        hint = f" (did you mean {', '.join(self.suggestions)}?)" if self.suggestions else ""
+        super().__init__(f"unknown trigger {name!r}{hint}")
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One schema violation: where it is (a dotted JSON path) and what is wrong."""
+
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}: {self.message}" if self.path else self.message
+
+
+class ContextValidationError(CatalogError):
+    def __init__(self, violations: list[Violation]) -> None:
+        self.violations = violations
+        lines = "\n".join(f"  - {v}" for v in violations)
+        super().__init__(f"{len(violations)} schema violation(s):\n{lines}")
+
+
+class ResponseContractError(AppFnError):
+    """The handler's return value does not follow the response contract."""
+
+
+class FetchError(AppFnError):
+    """Outbound HTTP made through ``context.fetch`` failed."""
+
+    def __init__(self, message: str, url: str | None = None) -> None:
+        self.url = url
+        super().__init__(message)
+
+
+class EgressDeniedError(FetchError):
+    pass
+
+
+class FetchTimeoutError(FetchError):
+    pass
+
+
+class ResponseTooLargeError(FetchError):
+    pass
+
+
+class SandboxError(AppFnError):
+    """The runtime could not run a function."""
+
+
+class SandboxUnavailableError(SandboxError):
+    pass
+
+
+class HandlerLoadError(SandboxError):
+    def __init__(self, message: str, line: int | None = None) -> None:
+        self.line = line
+        super().__init__(message)
