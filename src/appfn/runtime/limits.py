@@ -1,0 +1,76 @@
+"""What one invocation may use, and what it produced."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any
+
+SYNC_TIMEOUT_S = 5.0
+ASYNC_TIMEOUT_S = 30.0
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-invocation limits. ``cpu_s`` defaults to the wall-clock timeout."""
+
+    timeout_s: float = ASYNC_TIMEOUT_S
+    memory_mb: int = 256
+    cpu_s: float | None = None
+    tmp_mb: int = 64
+    file_mb: int = 32
+    console_max_lines: int = 1000
+    console_max_bytes: int = 65536
+
+    def __post_init__(self) -> None:
+        if self.timeout_s <= 0:
+            raise ValueError(f"timeout_s must be positive, got {self.timeout_s}")
+        if self.memory_mb < 64:
+            raise ValueError(f"memory_mb must be at least 64 (the interpreter needs it), got {self.memory_mb}")
+
+    @property
+    def cpu_budget_s(self) -> float:
+        return self.cpu_s if self.cpu_s is not None else self.timeout_s
+
+
+@dataclass(frozen=True)
+class FunctionCode:
+    """One immutable version of a function: the unit a worker is bound to."""
+
+    source: str
+    filename: str = "handler.py"
+    return_type: str = "Resp"
+    key: str = ""
+
+    def __post_init__(self) -> None:
+        if not self.key:
+            digest = hashlib.sha256(f"{self.filename}\0{self.return_type}\0{self.source}".encode())
+            object.__setattr__(self, "key", digest.hexdigest()[:20])
+
+
+@dataclass
+class InvocationResult:
+    """What a preview panel shows: status, response, time, console, error, outbound calls."""
+
+    status: str  # "success" | "failure"
+    response: dict[str, Any] | None
+    duration_ms: float
+    console: list[str] = field(default_factory=list)
+    error: str | None = None
+    error_kind: str | None = None  # exception | timeout | memory | cpu | crash | load | invalid_return
+    requests: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "success"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "response": self.response,
+            "duration_ms": round(self.duration_ms, 3),
+            "console": self.console,
+            "error": self.error,
+            "error_kind": self.error_kind,
+            "requests": self.requests,
+        }

@@ -1,0 +1,279 @@
+"""Warm pools of sandboxed workers, one pool per function version.
+
+A worker serves one invocation at a time and stays warm afterwards, like a reused
+container: module-level state of a function survives between invocations *of the same
+version*, never across versions or apps. Pools grow on demand up to
+``max_workers_per_function``; all pools together hold at most ``max_workers`` processes
+(the least recently used idle worker of another function makes room). Workers idle for
+``idle_ttl_s`` are stopped, so a thousand deployed functions cost nothing while quiet.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from appfn.errors import HandlerLoadError, SandboxError
+from appfn.runtime import sandbox as sb
+from appfn.runtime.limits import FunctionCode, InvocationResult, Limits
+from appfn.runtime.process import FetchFn, WorkerDied, WorkerProcess
+
+
+@dataclass
+class _Pool:
+    idle: list[WorkerProcess] = field(default_factory=list)
+    busy: int = 0
+    starting: int = 0
+
+
+async def _no_egress(request: dict[str, Any], deadline: float) -> dict[str, Any]:
+    return {"error": {"kind": "egress_denied", "message": "outbound HTTP is disabled for this invocation"}}
+
+
+class Runtime:
+    """Runs Python functions in sandboxed worker processes.
+
+    Use as ``async with Runtime() as rt: result = await rt.invoke(code, context, limits)``.
+    """
+
+    def __init__(
+        self,
+        sandbox: str = "auto",
+        max_workers: int | None = None,
+        max_workers_per_function: int = 2,
+        idle_ttl_s: float = 60.0,
+        spare_workers: int = 1,
+    ) -> None:
+        self.sandbox = sb.resolve_sandbox(sandbox)
+        self.max_workers = max_workers or max(4, 4 * (os.cpu_count() or 1))
+        self.max_workers_per_function = max_workers_per_function
+        self.idle_ttl_s = idle_ttl_s
+        self.spare_workers = spare_workers
+        self._spares: list[WorkerProcess] = []
+        self._spare_tasks: set[asyncio.Task[None]] = set()
+        self._pools: dict[tuple[str, int, int], _Pool] = {}
+        self._total = 0
+        self._changed: asyncio.Condition | None = None
+        self._reaper: asyncio.Task[None] | None = None
+
+    async def __aenter__(self) -> Runtime:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    @property
+    def worker_count(self) -> int:
+        return self._total
+
+    def idle_workers(self) -> list[WorkerProcess]:
+        return [w for pool in self._pools.values() for w in pool.idle]
+
+    async def invoke(
+        self,
+        code: FunctionCode,
+        context: dict[str, Any],
+        limits: Limits | None = None,
+        fetch: FetchFn | None = None,
+    ) -> InvocationResult:
+        """Run ``code``'s handler on ``context``; never raises for anything the function did."""
+        limits = limits or Limits()
+        started = time.monotonic()
+        deadline = started + limits.timeout_s
+        try:
+            worker = await self._checkout(code, limits)
+        except HandlerLoadError as exc:
+            where = f" (line {exc.line})" if exc.line else ""
+            return _failure(started, f"the function failed to load{where}: {exc}", "load")
+        except SandboxError as exc:
+            return _failure(started, str(exc), "crash")
+        healthy = False
+        try:
+            frame = await worker.invoke(context, fetch or _no_egress, deadline)
+            healthy = not frame.get("recycle")
+            return _from_frame(frame, started)
+        except WorkerDied as exc:
+            return _failure(started, str(exc), exc.kind)
+        finally:
+            self._checkin(code, limits, worker, healthy)
+
+    async def warm(self, code: FunctionCode, limits: Limits | None = None) -> None:
+        """Start one worker for ``code`` ahead of its first invocation (raises HandlerLoadError)."""
+        limits = limits or Limits()
+        worker = await self._checkout(code, limits)
+        self._checkin(code, limits, worker, True)
+
+    async def _checkout(self, code: FunctionCode, limits: Limits) -> WorkerProcess:
+        self._ensure_started()
+        assert self._changed is not None
+        pool = self._pools.setdefault(_pool_key(code, limits), _Pool())
+        async with self._changed:
+            while True:
+                while pool.idle:
+                    worker = pool.idle.pop()
+                    if worker.alive:
+                        pool.busy += 1
+                        return worker
+                    self._total -= 1
+                if pool.busy + pool.starting < self.max_workers_per_function:
+                    if self._total < self.max_workers or self._evict_idle():
+                        break
+                await self._changed.wait()
+            pool.starting += 1
+            self._total += 1
+        try:
+            worker = await self._blank_worker(limits.tmp_mb)
+            await worker.bind(code, limits)
+        except BaseException:
+            async with self._changed:
+                pool.starting -= 1
+                self._total -= 1
+                self._changed.notify_all()
+            raise
+        async with self._changed:
+            pool.starting -= 1
+            pool.busy += 1
+        return worker
+
+    async def _blank_worker(self, tmp_mb: int) -> WorkerProcess:
+        """A spawned, unbound worker: the spare when it fits (waiting for one being
+        spawned rather than racing it for the CPU), else a new one."""
+        if tmp_mb == Limits().tmp_mb:
+            while self._spares or self._spare_tasks:
+                if not self._spares:
+                    await asyncio.wait(set(self._spare_tasks))
+                    continue
+                spare = self._spares.pop()
+                if spare.alive:
+                    self._refill_spares()
+                    return spare
+                spare.kill()
+        worker = WorkerProcess(self.sandbox, tmp_mb)
+        await worker.spawn()
+        self._refill_spares()
+        return worker
+
+    def _refill_spares(self) -> None:
+        loop = asyncio.get_running_loop()
+        while len(self._spares) + len(self._spare_tasks) < self.spare_workers:
+            task = loop.create_task(self._spawn_spare())
+            self._spare_tasks.add(task)
+            task.add_done_callback(self._spare_tasks.discard)
+
+    async def _spawn_spare(self) -> None:
+        worker = WorkerProcess(self.sandbox, Limits().tmp_mb)
+        try:
+            await worker.spawn()
+            self._spares.append(worker)
+        except BaseException:  # a failed or cancelled spare only costs the next cold start
+            worker.kill()
+            raise
+
+    def _checkin(self, code: FunctionCode, limits: Limits, worker: WorkerProcess, healthy: bool) -> None:
+        pool = self._pools[_pool_key(code, limits)]
+        pool.busy -= 1
+        if healthy and worker.alive:
+            pool.idle.append(worker)
+        else:
+            worker.kill()
+            self._total -= 1
+        self._notify()
+
+    def _evict_idle(self) -> bool:
+        """Stop the least recently used idle worker of any pool; False when there is none."""
+        candidates = [(w.last_used, key) for key, p in self._pools.items() for w in p.idle]
+        if not candidates:
+            return False
+        _, key = min(candidates)
+        pool = self._pools[key]
+        victim = min(pool.idle, key=lambda w: w.last_used)
+        pool.idle.remove(victim)
+        victim.kill()
+        self._total -= 1
+        return True
+
+    def _notify(self) -> None:
+        if self._changed is None:
+            return
+        changed = self._changed
+
+        async def wake() -> None:
+            async with changed:
+                changed.notify_all()
+
+        asyncio.get_running_loop().create_task(wake())
+
+    def _ensure_started(self) -> None:
+        if self._changed is None:
+            self._changed = asyncio.Condition()
+        if self._reaper is None or self._reaper.done():
+            self._reaper = asyncio.get_running_loop().create_task(self._reap_idle())
+            self._refill_spares()
+
+    async def start(self) -> None:
+        """Start the spare worker now, so the first invocation does not pay for spawning it."""
+        self._ensure_started()
+
+    async def _reap_idle(self) -> None:
+        while True:
+            await asyncio.sleep(max(0.05, min(self.idle_ttl_s / 2, 5.0)))
+            self.shrink()
+
+    def shrink(self, now: float | None = None) -> int:
+        """Stop workers idle for longer than ``idle_ttl_s``; returns how many were stopped."""
+        now = time.monotonic() if now is None else now
+        stopped = 0
+        for key, pool in list(self._pools.items()):
+            for worker in [w for w in pool.idle if now - w.last_used >= self.idle_ttl_s]:
+                pool.idle.remove(worker)
+                worker.kill()
+                self._total -= 1
+                stopped += 1
+            if not pool.idle and not pool.busy and not pool.starting:
+                del self._pools[key]
+        if stopped:
+            self._notify()
+        return stopped
+
+    async def close(self) -> None:
+        for task in list(self._spare_tasks):
+            task.cancel()
+        if self._reaper is not None:
+            self._reaper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reaper
+        workers = [*self._spares, *(w for pool in self._pools.values() for w in pool.idle)]
+        self._spares.clear()
+        self._pools.clear()
+        self._total = 0
+        for worker in workers:
+            worker.kill()
+        await asyncio.gather(*(w.wait() for w in workers))
+
+
+def _pool_key(code: FunctionCode, limits: Limits) -> tuple[str, int, int]:
+    return (code.key, limits.memory_mb, limits.tmp_mb)
+
+
+def _failure(started: float, error: str, kind: str) -> InvocationResult:
+    return InvocationResult("failure", None, (time.monotonic() - started) * 1000, [], error, kind)
+
+
+def _from_frame(frame: dict[str, Any], started: float) -> InvocationResult:
+    duration = (time.monotonic() - started) * 1000
+    response = frame.get("response")
+    console = [str(line) for line in frame.get("console") or []]
+    error = frame.get("error")
+    if response is not None and not isinstance(response, dict):
+        response, error = None, "the worker returned a malformed response"
+    ok = bool(response and response.get("success") is True and not error)
+    if response is not None and not response.get("success") and not error:
+        error = response.get("error") or response.get("message")
+    return InvocationResult(
+        "success" if ok else "failure", response, duration, console, error, frame.get("error_kind")
+    )

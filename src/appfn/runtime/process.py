@@ -1,0 +1,246 @@
+"""One sandboxed worker process, seen from the platform: start, invoke, kill.
+
+A worker is bound to one function version for its whole life. Anything unexpected from
+it (a crash, a bad frame, a timeout) kills it; the pool starts another when needed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import os
+import shutil
+import signal
+import socket
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from appfn.errors import HandlerLoadError, SandboxError
+from appfn.runtime import sandbox as sb
+from appfn.runtime.limits import FunctionCode, Limits
+from appfn.runtime.protocol import ProtocolError, encode, read_frame
+from appfn.runtime.seccomp import exported_bpf
+
+FetchFn = Callable[[dict[str, Any], float], Awaitable[dict[str, Any]]]
+
+_BOOT = "import sys;sys.path[:0]=sys.argv[3:];from appfn.runtime.worker.main import run;run()"
+_STDERR_TAIL = 2048
+
+
+class WorkerDied(Exception):
+    def __init__(self, kind: str, message: str) -> None:
+        self.kind = kind
+        super().__init__(message)
+
+
+class WorkerProcess:
+    """Spawned blank (``spawn``), then bound to one function version for life (``bind``).
+
+    Spawning is the slow part (bubblewrap, interpreter start, imports); the runtime keeps
+    a spare blank worker so that a new function's first invocation only pays for ``bind``.
+    """
+
+    def __init__(self, sandbox: sb.Sandbox, tmp_mb: int) -> None:
+        self.sandbox = sandbox
+        self.tmp_mb = tmp_mb
+        self.code: FunctionCode | None = None
+        self.limits = Limits(tmp_mb=tmp_mb)
+        self.proc: asyncio.subprocess.Process | None = None
+        self.last_used = time.monotonic()
+        self.invocations = 0
+        self._stderr = b""
+        self._tmpdir: str | None = None
+        self._reader: asyncio.StreamReader | None = None
+        self._writer: asyncio.StreamWriter | None = None
+
+    @property
+    def pid(self) -> int | None:
+        return self.proc.pid if self.proc else None
+
+    async def spawn(self) -> None:
+        """Start the sandboxed interpreter; it imports the worker and waits for ``load``."""
+        parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            await self._spawn(child)
+        finally:
+            child.close()
+        self._reader, self._writer = await asyncio.open_connection(sock=parent)
+
+    async def bind(self, code: FunctionCode, limits: Limits) -> list[str]:
+        """Load ``code`` (limits applied first); returns the console of the module load."""
+        assert self._reader is not None and self._writer is not None and self.code is None
+        self.code, self.limits = code, limits
+        self._writer.write(encode(self._load_message()))
+        try:
+            async with asyncio.timeout(limits.timeout_s + 10):
+                reply = await read_frame(self._reader)
+        except (EOFError, ProtocolError, TimeoutError) as exc:
+            died = await self._death(exc)
+            self.kill()
+            raise SandboxError(f"the worker failed to start: {died[1]}") from None
+        if reply["t"] == "load_error":
+            self.kill()
+            raise HandlerLoadError(str(reply.get("error")), reply.get("line"))
+        if reply["t"] != "ready":
+            self.kill()
+            raise SandboxError(f"worker sent {reply['t']!r} instead of ready")
+        return [str(line) for line in reply.get("console") or []]
+
+    async def _spawn(self, child: socket.socket) -> None:
+        python = [sb.python_executable(), "-I", "-S", "-B", "-c", _BOOT, str(child.fileno())]
+        roots = sb.worker_sys_path()
+        if self.sandbox.mode == "bwrap":
+            prefix = sb.bwrap_command(self.sandbox.bwrap or "bwrap", self.tmp_mb * 1024 * 1024)
+            self.proc = await self._exec([*prefix, *python, "bwrap", *roots], (child.fileno(),), None)
+        else:
+            self._tmpdir = tempfile.mkdtemp(prefix="appfn-worker-")
+            env = {"MALLOC_ARENA_MAX": "2", "PATH": "/usr/bin:/bin", "TMPDIR": self._tmpdir}
+            self.proc = await self._exec([*python, "process", *roots], (child.fileno(),), env)
+        asyncio.get_running_loop().create_task(self._drain_stderr())
+
+    async def _exec(self, cmd: list[str], fds: tuple[int, ...], env: dict[str, str] | None):
+        return await asyncio.create_subprocess_exec(
+            *cmd,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.PIPE,
+            pass_fds=fds,
+            env=env if env is not None else {},
+            start_new_session=True,
+        )
+
+    def _load_message(self) -> dict[str, Any]:
+        tmpdir = sb.SANDBOX_TMP if self.sandbox.mode == "bwrap" else self._tmpdir
+        limits = {
+            "memory_mb": self.limits.memory_mb,
+            "file_mb": self.limits.file_mb,
+            "tmpdir": tmpdir,
+            "console_max_lines": self.limits.console_max_lines,
+            "console_max_bytes": self.limits.console_max_bytes,
+        }
+        assert self.code is not None
+        message = {
+            "t": "load",
+            "source": self.code.source,
+            "filename": self.code.filename,
+            "return_type": self.code.return_type,
+            "limits": limits,
+        }
+        if self.sandbox.mode == "process":
+            message["read_roots"] = _process_read_roots()
+            # No PID namespace here: also keep the worker from signalling anyone but itself.
+            message["seccomp_bpf"] = base64.b64encode(exported_bpf(self.pid)).decode()
+        else:
+            message["seccomp_bpf"] = base64.b64encode(exported_bpf()).decode()
+        return message
+
+    async def invoke(self, context: dict[str, Any], fetch: FetchFn, deadline: float) -> dict[str, Any]:
+        """Run one invocation; returns the worker's result frame or raises WorkerDied."""
+        assert self._reader is not None and self._writer is not None
+        self.invocations += 1
+        self._writer.write(encode({"t": "invoke", "context": context, "cpu_s": self.limits.cpu_budget_s}))
+        fetches: set[asyncio.Task[None]] = set()
+        try:
+            async with asyncio.timeout_at(_loop_time(deadline)):
+                while True:
+                    frame = await read_frame(self._reader)
+                    if frame["t"] == "result":
+                        return frame
+                    if frame["t"] == "fetch":
+                        task = asyncio.create_task(self._fetch(frame, fetch, deadline))
+                        fetches.add(task)
+                        task.add_done_callback(fetches.discard)
+                    else:
+                        raise ProtocolError(f"unexpected frame {frame['t']!r} during an invocation")
+        except TimeoutError:
+            self.kill()
+            raise WorkerDied("timeout", f"timed out after {self.limits.timeout_s:g} s") from None
+        except (EOFError, ProtocolError) as exc:
+            reason = await self._death(exc)
+            self.kill()
+            raise WorkerDied(reason[0], reason[1]) from None
+        finally:
+            for task in fetches:
+                task.cancel()
+            self.last_used = time.monotonic()
+
+    async def _fetch(self, frame: dict[str, Any], fetch: FetchFn, deadline: float) -> None:
+        request = frame.get("request")
+        if not isinstance(request, dict):
+            response: dict[str, Any] = {"error": {"kind": "invalid", "message": "malformed fetch request"}}
+        else:
+            response = await fetch(request, deadline)
+        if self._writer is not None and not self._writer.is_closing():
+            self._writer.write(encode({"t": "fetch_result", "n": frame.get("n"), "response": response}))
+
+    async def _death(self, exc: BaseException) -> tuple[str, str]:
+        """Why the worker stopped answering: (error_kind, message)."""
+        if isinstance(exc, ProtocolError):
+            return "crash", f"worker broke the protocol: {exc}"
+        code = None
+        if self.proc is not None:
+            try:
+                code = await asyncio.wait_for(self.proc.wait(), 2)
+            except TimeoutError:
+                pass
+        return _exit_reason(code, self.limits, self._stderr.decode(errors="replace"))
+
+    async def _drain_stderr(self) -> None:
+        stream = self.proc.stderr if self.proc else None
+        while stream is not None:
+            chunk = await stream.read(4096)
+            if not chunk:
+                return
+            self._stderr = (self._stderr + chunk)[-_STDERR_TAIL:]
+
+    @property
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.returncode is None
+
+    async def wait(self) -> None:
+        """Wait for the process to be gone (after kill)."""
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                await self.proc.wait()
+
+    def kill(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+        if self.proc is not None and self.proc.returncode is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        if self._tmpdir:
+            shutil.rmtree(self._tmpdir, ignore_errors=True)
+            self._tmpdir = None
+
+
+def _exit_reason(code: int | None, limits: Limits, stderr: str) -> tuple[str, str]:
+    if code is None:
+        return "crash", "the worker stopped answering"
+    if code == -signal.SIGXCPU:
+        return "cpu", f"CPU time limit exceeded ({limits.cpu_budget_s:g} s)"
+    if code == -signal.SIGKILL:
+        return "memory", "the worker was killed (most likely out of memory)"
+    if code < 0:
+        return "crash", f"the worker crashed ({signal.Signals(-code).name})"
+    tail = stderr.strip().splitlines()[-1:] if stderr.strip() else []
+    detail = f": {tail[0]}" if tail else ""
+    return "crash", f"the worker exited with code {code}{detail}"
+
+
+def _process_read_roots() -> list[str]:
+    import sys
+
+    roots = {os.path.realpath(sys.base_prefix), *sb.worker_sys_path()}
+    return sorted(roots | {"/usr/lib", "/usr/share/zoneinfo", "/dev/urandom", "/dev/null"})
+
+
+def _loop_time(deadline: float) -> float:
+    """Convert a time.monotonic() deadline to the running loop's clock."""
+    loop = asyncio.get_running_loop()
+    return loop.time() + (deadline - time.monotonic())

@@ -1,0 +1,53 @@
+"""Framing between the platform and a sandboxed worker: 4-byte big-endian length, then JSON.
+
+Frames from a worker are untrusted: the reader caps their size and the caller checks
+their fields. Message types (``t``):
+
+    parent -> worker   load {source, filename, return_type, limits}  (once, first)
+                       invoke {context, cpu_s}
+                       fetch_result {n, response}
+    worker -> parent   ready | load_error {error, line}
+                       fetch {n, request}
+                       result {response, error, error_kind, console, recycle}
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import struct
+from typing import Any
+
+MAX_FRAME_BYTES = 32 * 1024 * 1024
+_HEADER = struct.Struct(">I")
+
+
+class ProtocolError(Exception):
+    """A frame that breaks the protocol; the worker that sent it is killed."""
+
+
+def encode(message: dict[str, Any]) -> bytes:
+    body = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+    return _HEADER.pack(len(body)) + body
+
+
+async def read_frame(reader: asyncio.StreamReader, limit: int = MAX_FRAME_BYTES) -> dict[str, Any]:
+    """The next message; raises EOFError when the peer closed, ProtocolError on a bad frame."""
+    try:
+        header = await reader.readexactly(_HEADER.size)
+    except (asyncio.IncompleteReadError, ConnectionError):
+        raise EOFError from None
+    (size,) = _HEADER.unpack(header)
+    if size > limit:
+        raise ProtocolError(f"frame of {size} bytes is over the {limit}-byte limit")
+    try:
+        body = await reader.readexactly(size)
+    except (asyncio.IncompleteReadError, ConnectionError):
+        raise EOFError from None
+    try:
+        message = json.loads(body)
+    except ValueError as exc:
+        raise ProtocolError(f"frame is not JSON: {exc}") from None
+    if not isinstance(message, dict) or not isinstance(message.get("t"), str):
+        raise ProtocolError("frame is not an object with a 't' field")
+    return message
