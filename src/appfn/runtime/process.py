@@ -222,6 +222,8 @@ class WorkerProcess:
 def _exit_reason(code: int | None, limits: Limits, stderr: str) -> tuple[str, str]:
     if code is None:
         return "crash", "the worker stopped answering"
+    if 128 < code < 128 + 65:
+        code = -(code - 128)  # bwrap reports its child's fatal signal as 128 + signal
     if code == -signal.SIGXCPU:
         return "cpu", f"CPU time limit exceeded ({limits.cpu_budget_s:g} s)"
     if code == -signal.SIGKILL:

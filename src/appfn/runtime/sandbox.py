@@ -33,17 +33,10 @@ class Sandbox:
 
 
 def worker_sys_path() -> list[str]:
-    """Directories the worker imports from: the appfn package root and pyseccomp's."""
+    """Where the worker imports appfn from (the only non-stdlib code it needs)."""
     import appfn
 
-    roots = [str(Path(appfn.__file__).resolve().parent.parent)]
-    try:
-        import pyseccomp
-
-        roots.append(str(Path(pyseccomp.__file__).resolve().parent))
-    except ImportError:  # pragma: no cover - declared dependency on Linux
-        pass
-    return list(dict.fromkeys(roots))
+    return [str(Path(appfn.__file__).resolve().parent.parent)]
 
 
 def python_executable() -> str:

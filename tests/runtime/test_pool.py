@@ -1,0 +1,118 @@
+"""The warm pool: results, reuse within a version, isolation across versions, shrinking."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from appfn.runtime.limits import FunctionCode, Limits
+from tests.runtime.conftest import RuntimeThread, make_context
+
+OK = """
+from appfn import Resp
+def handler(context):
+    return Resp.success().set_data({"id": context.payload.data.get("id"), "store": context.merchant.id})
+"""
+
+COUNTER = """
+from appfn import Resp
+calls = 0
+def handler(context):
+    global calls
+    calls += 1
+    return Resp.success().set_data({"calls": calls, "pid": __import__("os").getpid()})
+"""
+
+
+def test_a_plain_handler_returns_its_response(rt: RuntimeThread) -> None:
+    result = rt.invoke(OK, make_context({"id": 7}))
+    assert result.status == "success", result.error
+    assert result.response == {
+        "success": True,
+        "data": {"id": 7, "store": 1305146709},
+        "error": None,
+        "status": 200,
+        "message": None,
+    }
+    assert result.duration_ms > 0
+
+
+def test_async_handlers_and_plain_dict_returns(rt: RuntimeThread) -> None:
+    source = "async def handler(context):\n    return {'success': True, 'data': {'n': 1}}\n"
+    result = rt.invoke(source)
+    assert result.ok and result.response["data"] == {"n": 1} and result.response["status"] == 200
+
+
+def test_a_version_reuses_its_warm_worker(rt: RuntimeThread) -> None:
+    first = rt.invoke(COUNTER)
+    second = rt.invoke(COUNTER)
+    assert first.ok and second.ok
+    assert second.response["data"]["calls"] == first.response["data"]["calls"] + 1
+
+
+def test_two_versions_never_share_a_process(rt: RuntimeThread) -> None:
+    v1 = rt.invoke(COUNTER)
+    v2 = rt.invoke(COUNTER + "\n# version 2\n")
+    assert v2.response["data"]["calls"] == 1
+    assert v1.response["data"]["pid"] != v2.response["data"]["pid"] or rt.runtime.sandbox.mode == "bwrap"
+
+
+def test_files_written_by_one_function_are_invisible_to_another(rt: RuntimeThread) -> None:
+    writer = (
+        "def handler(context):\n"
+        "    open('/tmp/secret.txt', 'w').write('tenant A')\n"
+        "    return {'success': True}\n"
+    )
+    reader = (
+        "import os\n"
+        "def handler(context):\n"
+        "    return {'success': True, 'data': {'seen': os.path.exists('/tmp/secret.txt')}}\n"
+    )
+    assert rt.invoke(writer).ok
+    result = rt.invoke(reader)
+    assert result.ok and result.response["data"] == {"seen": False}
+
+
+def test_idle_workers_are_stopped_after_the_ttl() -> None:
+    runtime = RuntimeThread(idle_ttl_s=0.2, spare_workers=0)
+    try:
+        assert runtime.invoke(OK).ok
+        assert runtime.runtime.worker_count == 1
+        pids = [w.pid for w in runtime.runtime.idle_workers()]
+        deadline = time.monotonic() + 5
+        while runtime.runtime.worker_count and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert runtime.runtime.worker_count == 0
+        time.sleep(0.2)
+        assert all(not _alive(pid) for pid in pids)
+    finally:
+        runtime.close()
+
+
+def test_the_global_cap_evicts_the_least_recently_used_idle_worker() -> None:
+    runtime = RuntimeThread(max_workers=2, spare_workers=0)
+    try:
+        for i in range(4):
+            result = runtime.invoke(OK + f"\n# function {i}\n")
+            assert result.ok, result.error
+            assert runtime.runtime.worker_count <= 2
+    finally:
+        runtime.close()
+
+
+def test_warm_starts_a_worker_before_the_first_invocation(rt: RuntimeThread) -> None:
+    code = FunctionCode(OK + "\n# warmed\n")
+    rt.call(rt.runtime.warm(code, Limits()))
+    started = time.monotonic()
+    result = rt.call(rt.runtime.invoke(code, make_context(), Limits()))
+    assert result.ok and (time.monotonic() - started) < 1.0
+
+
+def _alive(pid: int | None) -> bool:
+    if pid is None:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
