@@ -106,7 +106,9 @@ async def serve(fd: int, mode: str) -> None:
     guard.apply_rlimits(limits["memory_mb"], limits["file_mb"])
     install_logging(worker.console)
     guard.install_seccomp(base64.b64decode(load["seccomp_bpf"]))
-    read_roots = tuple(load.get("read_roots") or ()) if mode == "process" else None
+    read_roots = None
+    if mode == "process":
+        read_roots = (*(load.get("read_roots") or ()), f"/proc/{os.getpid()}")
     guard.install_tripwire(limits["tmpdir"], read_roots)
     try:
         with captured(worker.console):
