@@ -128,7 +128,7 @@ def test_plain_dicts_are_completed_to_the_contract() -> None:
 def test_shipment_triggers_need_a_shipment() -> None:
     with pytest.raises(ResponseContractError, match="needs a Shipment"):
         normalize_response(Resp.success(), "Shipment")
-    with pytest.raises(ResponseContractError, match="data.shipment_number"):
+    with pytest.raises(ResponseContractError, match=r"data\.shipment_number"):
         normalize_response({"success": True, "data": {}}, "Shipment")
     assert normalize_response({"success": True, "data": {"shipment_number": "1"}}, "Shipment")["success"]
     assert normalize_response(Resp.error("rejected"), "Shipment")["error"] == "rejected"

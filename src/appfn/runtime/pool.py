@@ -20,7 +20,7 @@ from typing import Any
 from appfn.errors import HandlerLoadError, SandboxError
 from appfn.runtime import sandbox as sb
 from appfn.runtime.limits import FunctionCode, InvocationResult, Limits
-from appfn.runtime.process import FetchFn, WorkerDied, WorkerProcess
+from appfn.runtime.process import FetchFn, WorkerDied, WorkerProcess, reap_all
 
 
 @dataclass
@@ -119,10 +119,11 @@ class Runtime:
                     if worker.alive:
                         pool.busy += 1
                         return worker
+                    worker.kill()
                     self._total -= 1
-                if pool.busy + pool.starting < self.max_workers_per_function:
-                    if self._total < self.max_workers or self._evict_idle():
-                        break
+                room = pool.busy + pool.starting < self.max_workers_per_function
+                if room and (self._total < self.max_workers or self._evict_idle()):
+                    break
                 await self._changed.wait()
             pool.starting += 1
             self._total += 1
@@ -253,7 +254,7 @@ class Runtime:
         self._total = 0
         for worker in workers:
             worker.kill()
-        await asyncio.gather(*(w.wait() for w in workers))
+        await reap_all()
 
 
 def _pool_key(code: FunctionCode, limits: Limits) -> tuple[str, int, int]:

@@ -28,6 +28,14 @@ FetchFn = Callable[[dict[str, Any], float], Awaitable[dict[str, Any]]]
 
 _BOOT = "import sys;sys.path[:0]=sys.argv[3:];from appfn.runtime.worker.main import run;run()"
 _STDERR_TAIL = 2048
+_SPAWN_TIMEOUT_S = 15
+_REAPING: set[asyncio.Task[None]] = set()
+
+
+async def reap_all() -> None:
+    """Wait until every killed worker has been collected."""
+    while _REAPING:
+        await asyncio.gather(*list(_REAPING), return_exceptions=True)
 
 
 class WorkerDied(Exception):
@@ -55,6 +63,7 @@ class WorkerProcess:
         self._tmpdir: str | None = None
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
+        self._drain: asyncio.Task[None] | None = None
 
     @property
     def pid(self) -> int | None:
@@ -68,6 +77,16 @@ class WorkerProcess:
         finally:
             child.close()
         self._reader, self._writer = await asyncio.open_connection(sock=parent)
+        try:
+            async with asyncio.timeout(_SPAWN_TIMEOUT_S):
+                hello = await read_frame(self._reader)
+        except (EOFError, ProtocolError, TimeoutError) as exc:
+            died = await self._death(exc)
+            self.kill()
+            raise SandboxError(f"the worker failed to start: {died[1]}") from None
+        if hello["t"] != "spawned":
+            self.kill()
+            raise SandboxError(f"worker sent {hello['t']!r} instead of spawned")
 
     async def bind(self, code: FunctionCode, limits: Limits) -> list[str]:
         """Load ``code`` (limits applied first); returns the console of the module load."""
@@ -99,7 +118,7 @@ class WorkerProcess:
             self._tmpdir = tempfile.mkdtemp(prefix="appfn-worker-")
             env = {"MALLOC_ARENA_MAX": "2", "PATH": "/usr/bin:/bin", "TMPDIR": self._tmpdir}
             self.proc = await self._exec([*python, "process", *roots], (child.fileno(),), env)
-        asyncio.get_running_loop().create_task(self._drain_stderr())
+        self._drain = asyncio.get_running_loop().create_task(self._drain_stderr())
 
     async def _exec(self, cmd: list[str], fds: tuple[int, ...], env: dict[str, str] | None):
         return await asyncio.create_subprocess_exec(
@@ -182,10 +201,8 @@ class WorkerProcess:
             return "crash", f"worker broke the protocol: {exc}"
         code = None
         if self.proc is not None:
-            try:
+            with contextlib.suppress(TimeoutError):
                 code = await asyncio.wait_for(self.proc.wait(), 2)
-            except TimeoutError:
-                pass
         return _exit_reason(code, self.limits, self._stderr.decode(errors="replace"))
 
     async def _drain_stderr(self) -> None:
@@ -205,15 +222,20 @@ class WorkerProcess:
         if self.proc is not None:
             with contextlib.suppress(ProcessLookupError):
                 await self.proc.wait()
+        if self._drain is not None:
+            with contextlib.suppress(Exception):
+                await self._drain
 
     def kill(self) -> None:
         if self._writer is not None:
             self._writer.close()
         if self.proc is not None and self.proc.returncode is None:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+            # Collect the exit status soon, so the dead process leaves no zombie behind.
+            reaping = asyncio.get_running_loop().create_task(self.wait())
+            _REAPING.add(reaping)
+            reaping.add_done_callback(_REAPING.discard)
         if self._tmpdir:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None

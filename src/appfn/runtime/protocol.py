@@ -6,7 +6,8 @@ their fields. Message types (``t``):
     parent -> worker   load {source, filename, return_type, limits}  (once, first)
                        invoke {context, cpu_s}
                        fetch_result {n, response}
-    worker -> parent   ready | load_error {error, line}
+    worker -> parent   spawned                               (imports done, waiting for load)
+                       ready {console} | load_error {error, line}
                        fetch {n, request}
                        result {response, error, error_kind, console, recycle}
 """

