@@ -59,6 +59,7 @@ class InvocationResult:
     error: str | None = None
     error_kind: str | None = None  # exception | timeout | memory | cpu | crash | load | invalid_return
     requests: list[dict[str, Any]] = field(default_factory=list)
+    startup_ms: float = 0.0  # part of duration_ms spent starting or binding a worker (cold start)
 
     @property
     def ok(self) -> bool:
@@ -73,4 +74,5 @@ class InvocationResult:
             "error": self.error,
             "error_kind": self.error_kind,
             "requests": self.requests,
+            "startup_ms": round(self.startup_ms, 3),
         }

@@ -93,14 +93,17 @@ class Runtime:
         except SandboxError as exc:
             return _failure(started, str(exc), "crash")
         healthy = False
+        startup_ms = (time.monotonic() - started) * 1000 if worker.invocations == 0 else 0.0
         try:
             frame = await worker.invoke(context, fetch or _no_egress, deadline)
             healthy = not frame.get("recycle")
-            return _from_frame(frame, started)
+            result = _from_frame(frame, started)
         except WorkerDied as exc:
-            return _failure(started, str(exc), exc.kind)
+            result = _failure(started, str(exc), exc.kind)
         finally:
             self._checkin(code, limits, worker, healthy)
+        result.startup_ms = startup_ms
+        return result
 
     async def warm(self, code: FunctionCode, limits: Limits | None = None) -> None:
         """Start one worker for ``code`` ahead of its first invocation (raises HandlerLoadError)."""

@@ -87,7 +87,7 @@ class Worker:
         if isinstance(exc, SystemExit):
             return f"the handler called sys.exit({exc.code!r}); return a response instead"
         frames = [f for f in traceback.extract_tb(exc.__traceback__) if f.filename == self.filename]
-        text = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        text = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         if frames:
             text += "\nTraceback (your code, most recent call last):\n"
             text += "".join(traceback.format_list(frames)).rstrip()
