@@ -23,7 +23,7 @@ def receiver(reply: dict[str, Any] | None = None, status: int = 200) -> Iterator
     state = Receiver(reply, status)
 
     class Handler(BaseHTTPRequestHandler):
-        def do_POST(self) -> None:  # noqa: N802 - http.server's naming
+        def do_POST(self) -> None:
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             state.requests.append(
                 {"path": self.path, "headers": dict(self.headers), "json": json.loads(body or b"null")}

@@ -14,9 +14,11 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from appfn.cli import triggers
+    from appfn.cli import invoke, scaffold, triggers
 
     app.add_typer(triggers.app, name="triggers")
+    app.command("invoke")(invoke.invoke)
+    app.command("init")(scaffold.init)
 
 
 def main() -> None:
