@@ -7,13 +7,15 @@ and ``settings`` are plain dicts, exactly as the event carried them.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from appfn.errors import FetchError
 from appfn.sdk.fetch import FetchResponse, Transport, build_request, parse_response
+
+if TYPE_CHECKING:  # asyncio is imported lazily: `import appfn` stays fast for the CLI
+    import asyncio
 
 D = TypeVar("D")
 
@@ -98,5 +100,7 @@ class Context(Generic[D]):
         """``fetch`` for plain ``def`` handlers: the same request, waited for in place."""
         if self._loop is None:
             raise FetchError("fetch_sync is only available while the function runs on appfn", url)
+        import asyncio
+
         coro = self.fetch(url, method=method, headers=headers, json=json, body=body, timeout=timeout)
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()

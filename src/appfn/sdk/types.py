@@ -34,7 +34,7 @@ class CustomerSource(TypedDict("_Source", {"user-agent": str}, total=False), tot
 
 
 class CustomerData(TypedDict, total=False):
-    id: int
+    id: int | str
     first_name: str
     last_name: str
     mobile: int | str
