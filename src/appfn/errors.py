@@ -9,9 +9,12 @@
     │   ├── EgressDeniedError       the egress policy refused the destination
     │   ├── FetchTimeoutError       the call ran past its timeout
     │   └── ResponseTooLargeError   the body passed the size cap
-    └── SandboxError                the runtime could not run a function
-        ├── SandboxUnavailableError the requested isolation is not available on this host
-        └── HandlerLoadError        the source does not load or has no usable handler (.line)
+    ├── SandboxError                the runtime could not run a function
+    │   ├── SandboxUnavailableError the requested isolation is not available on this host
+    │   └── HandlerLoadError        the source does not load or has no usable handler (.line)
+    └── QueueError                  the job queue (appfn.queue)
+        ├── QueueConfigError        a broker URL we cannot open: unknown scheme, missing extra
+        └── QueueUnavailableError   the backend is unreachable or stayed locked (.backend)
 
 Exceptions carry the attributes a caller needs to act (violations, line, url) and a message
 a person can read without them.
@@ -92,3 +95,22 @@ class HandlerLoadError(SandboxError):
     def __init__(self, message: str, line: int | None = None) -> None:
         self.line = line
         super().__init__(message)
+
+
+class QueueError(AppFnError):
+    """A problem with the job queue."""
+
+
+class QueueConfigError(QueueError):
+    """A broker URL that cannot be opened: unknown scheme, bad path, missing optional extra."""
+
+
+class QueueUnavailableError(QueueError):
+    """The backend could not be reached or stayed locked.
+
+    The operation failed; whether it was applied is unknown when a connection dropped mid-call.
+    """
+
+    def __init__(self, message: str, backend: str) -> None:
+        self.backend = backend
+        super().__init__(f"{backend} queue unavailable: {message}")

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import time
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ from appfn.errors import HandlerLoadError, SandboxError
 from appfn.runtime import sandbox as sb
 from appfn.runtime.limits import FunctionCode, InvocationResult, Limits
 from appfn.runtime.process import FetchFn, WorkerDied, WorkerProcess, reap_all
+
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -173,10 +177,16 @@ class Runtime:
         worker = WorkerProcess(self.sandbox, Limits().tmp_mb)
         try:
             await worker.spawn()
+            # Stop counting this task as "spawning" the moment its worker is a spare: the done
+            # callback runs later, and a refill in between would otherwise see one too many.
+            self._spare_tasks.discard(asyncio.current_task())  # type: ignore[arg-type]
             self._spares.append(worker)
-        except BaseException:  # a failed or cancelled spare only costs the next cold start
+        except asyncio.CancelledError:
             worker.kill()
             raise
+        except Exception as exc:  # a failed spare only costs the next cold start, but say why
+            worker.kill()
+            log.warning("could not start a spare worker: %s", exc)
 
     def _checkin(self, code: FunctionCode, limits: Limits, worker: WorkerProcess, healthy: bool) -> None:
         pool = self._pools[_pool_key(code, limits)]
