@@ -50,9 +50,10 @@ async def warm(runtime: Runtime, n: int) -> list[float]:
 async def cold(runtime: Runtime, n: int, with_spare: bool) -> list[float]:
     samples = []
     for i in range(n):
-        if with_spare:
-            while not runtime._spares:  # the state a save leaves behind: a spare is ready
-                await asyncio.sleep(0.01)
+        if with_spare:  # the state a save leaves behind: a spare is ready
+            async with asyncio.timeout(15):
+                while not runtime._spares:
+                    await asyncio.sleep(0.01)
         code = FunctionCode(TRIVIAL + f"# version {i} {with_spare}\n")
         t = time.perf_counter()
         result = await runtime.invoke(code, context_2kb(), Limits(timeout_s=5))

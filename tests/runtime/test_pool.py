@@ -116,3 +116,17 @@ def _alive(pid: int | None) -> bool:
     except ProcessLookupError:
         return False
     return True
+
+
+def test_the_spare_is_refilled_after_every_cold_start() -> None:
+    runtime = RuntimeThread(spare_workers=1)
+    try:
+        for i in range(4):
+            deadline = time.monotonic() + 10
+            while not runtime.runtime._spares and time.monotonic() < deadline:
+                time.sleep(0.01)
+            assert runtime.runtime._spares, f"no spare worker before cold start {i}"
+            result = runtime.invoke(OK + f"\n# cold {i}\n")
+            assert result.ok and result.startup_ms > 0
+    finally:
+        runtime.close()
