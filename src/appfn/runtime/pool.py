@@ -23,7 +23,6 @@ from appfn.runtime import sandbox as sb
 from appfn.runtime.limits import FunctionCode, InvocationResult, Limits
 from appfn.runtime.process import FetchFn, WorkerDied, WorkerProcess, reap_all
 
-
 log = logging.getLogger(__name__)
 
 
