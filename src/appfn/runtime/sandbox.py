@@ -49,12 +49,14 @@ def bwrap_command(bwrap: str, tmp_bytes: int) -> list[str]:
     ro = ["/usr", "/lib", "/lib64", "/bin", os.path.realpath(sys.base_prefix), *worker_sys_path()]
     cmd = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session"]
     cmd += ["--clearenv", "--uid", "65534", "--gid", "65534", "--hostname", "appfn"]
+    # The private /tmp first: read-only binds that live under /tmp (a checkout or venv there)
+    # must be mounted on top of it, not hidden by it.
+    cmd += ["--size", str(tmp_bytes), "--tmpfs", SANDBOX_TMP, "--proc", "/proc"]
     for path in dict.fromkeys(ro):
         if os.path.exists(path):
             cmd += ["--ro-bind", path, path]
     for dev in ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random"):
         cmd += ["--dev-bind", dev, dev]
-    cmd += ["--proc", "/proc", "--size", str(tmp_bytes), "--tmpfs", SANDBOX_TMP]
     cmd += ["--setenv", "TMPDIR", SANDBOX_TMP, "--setenv", "HOME", SANDBOX_TMP]
     cmd += ["--setenv", "MALLOC_ARENA_MAX", "2", "--setenv", "PYTHONHASHSEED", "random"]
     cmd += ["--chdir", SANDBOX_TMP, "--remount-ro", "/"]
