@@ -29,6 +29,7 @@ class Settings:
     max_body_bytes: int = 1_048_576
     max_batch_events: int = 500
     shutdown_grace_s: float = 10.0
+    lease_timeout_s: float = 90.0  # a job leased by a process that died is run again after this
     idle_ttl_s: float = 60.0
     max_workers: int = 0  # 0: 4 x CPUs
     max_workers_per_function: int = 2

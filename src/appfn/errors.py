@@ -12,9 +12,14 @@
     ├── SandboxError                the runtime could not run a function
     │   ├── SandboxUnavailableError the requested isolation is not available on this host
     │   └── HandlerLoadError        the source does not load or has no usable handler (.line)
-    └── QueueError                  the job queue (appfn.queue)
-        ├── QueueConfigError        a broker URL we cannot open: unknown scheme, missing extra
-        └── QueueUnavailableError   the backend is unreachable or stayed locked (.backend)
+    ├── QueueError                  the job queue (appfn.queue)
+    │   ├── QueueConfigError        a broker URL we cannot open: unknown scheme, missing extra
+    │   └── QueueUnavailableError   the backend is unreachable or stayed locked (.backend)
+    └── StoreError                  the persistence layer (appfn.store)
+        ├── ValidationError         bad input, named by its field (.field, .errors)
+        ├── NotFoundError           no such record, or not the caller's (.kind, .id)
+        ├── ConflictError           breaks a uniqueness rule or the record's state (.kind)
+        └── StoreUnavailableError   the database is unreachable, locked or not migrated
 
 Exceptions carry the attributes a caller needs to act (violations, line, url) and a message
 a person can read without them.
@@ -114,3 +119,38 @@ class QueueUnavailableError(QueueError):
     def __init__(self, message: str, backend: str) -> None:
         self.backend = backend
         super().__init__(f"{backend} queue unavailable: {message}")
+
+
+class StoreError(AppFnError):
+    """A problem in the persistence layer (``appfn.store``)."""
+
+
+class ValidationError(StoreError):
+    """Input the store refuses. ``field`` names the first bad field (``settings_schema[2].id``);
+    ``errors`` lists every ``(field, message)`` found, when the check collects more than one."""
+
+    def __init__(self, field: str, message: str, errors: list[tuple[str, str]] | None = None) -> None:
+        self.field = field
+        self.errors = errors or [(field, message)]
+        super().__init__("; ".join(f"{f}: {m}" for f, m in self.errors))
+
+
+class NotFoundError(StoreError):
+    """No such record, or one the caller may not see (the message does not tell which)."""
+
+    def __init__(self, kind: str, id: object) -> None:
+        self.kind = kind
+        self.id = id
+        super().__init__(f"{kind} {id!r} not found")
+
+
+class ConflictError(StoreError):
+    """The change breaks a uniqueness rule or does not fit the record's current state."""
+
+    def __init__(self, message: str, kind: str | None = None) -> None:
+        self.kind = kind
+        super().__init__(message)
+
+
+class StoreUnavailableError(StoreError):
+    """The database could not be reached, stayed locked, or its schema is not at head."""

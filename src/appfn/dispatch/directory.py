@@ -1,0 +1,49 @@
+"""Which functions an event reaches, with short-lived caching so ingestion does not query
+the database for every event.
+
+``targets(store_id, trigger)`` is cached for ``ttl_s`` (1 s): a change to an installation or
+function made by this process is seen at once (``invalidate``), one made by another server
+process within the TTL. Function code is immutable per version, so it is cached for good.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+
+from sqlalchemy.orm import Session
+
+from appfn import store
+from appfn.runtime.limits import FunctionCode
+
+CODE_CACHE_SIZE = 2048
+
+
+class Directory:
+    def __init__(self, db: store.Database, ttl_s: float = 1.0) -> None:
+        self.db = db
+        self.ttl_s = ttl_s
+        self._targets: dict[tuple[int, str], tuple[float, list[store.Target]]] = {}
+        self._code: OrderedDict[str, FunctionCode] = OrderedDict()
+
+    def targets(self, session: Session, store_id: int, trigger: str) -> list[store.Target]:
+        key = (store_id, trigger)
+        cached = self._targets.get(key)
+        now = time.monotonic()
+        if cached and now - cached[0] < self.ttl_s:
+            return cached[1]
+        found = store.installations_for_event(session, store_id, trigger)
+        self._targets[key] = (now, found)
+        return found
+
+    def invalidate(self) -> None:
+        self._targets.clear()
+
+    def code(self, target: store.Target, return_type: str) -> FunctionCode:
+        code = self._code.get(target.function_version_id)
+        if code is None:
+            code = FunctionCode(target.source, target.filename, return_type, key=target.function_version_id)
+            self._code[target.function_version_id] = code
+            if len(self._code) > CODE_CACHE_SIZE:
+                self._code.popitem(last=False)
+        return code

@@ -1,0 +1,190 @@
+"""Event ingestion: validate, then record the event and queue one job per matching
+installation, durably, before the caller gets its 202.
+
+Writes are group-committed: requests that arrive while a write is in progress are written
+together in the next one, so a burst of single-event requests costs a few transactions, not
+one each. Within a write the jobs are enqueued *before* the events commit: if the process
+dies in between, the producer (who got no 202) sends again, the event is new to the store,
+and the queue's dedupe key (``event id : installation id``) keeps the jobs single.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from appfn import metrics, store
+from appfn.catalog import load_catalog, make_context
+from appfn.dispatch.directory import Directory
+from appfn.dispatch.jobs import JOBS_QUEUE, EventRecord, Job
+from appfn.errors import AppFnError, Violation
+from appfn.queue.base import Broker, NewJob
+
+MAX_EVENT_ID = 128
+
+
+class EventsRejected(AppFnError):
+    """Some events of a request are invalid; nothing of the request was accepted."""
+
+    def __init__(self, problems: list[dict[str, Any]]) -> None:
+        self.problems = problems
+        super().__init__(f"{len(problems)} event(s) rejected; nothing was accepted")
+
+
+class BacklogFull(AppFnError):
+    def __init__(self, depth: int, limit: int, retry_after_s: int) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(f"the queue holds {depth} jobs (limit {limit}); retry in {retry_after_s} s")
+
+
+@dataclass(frozen=True)
+class Accepted:
+    id: str
+    trigger: str
+    duplicate: bool
+    jobs: int
+
+
+def parse_event(raw: Any, allowed_store: Any = None) -> EventRecord | list[Violation]:
+    """The normalised event, or every problem with it (paths relative to the event)."""
+    if not isinstance(raw, dict):
+        return [Violation("", f"an event must be a JSON object, got {type(raw).__name__}")]
+    problems: list[Violation] = []
+    event_id = raw.get("id")
+    if event_id is None:
+        event_id = str(uuid.uuid4())
+    elif not isinstance(event_id, str | int) or isinstance(event_id, bool) or not str(event_id).strip():
+        problems.append(Violation("id", "expected a non-empty string"))
+    elif len(str(event_id)) > MAX_EVENT_ID:
+        problems.append(Violation("id", f"longer than {MAX_EVENT_ID} characters"))
+    trigger = raw.get("event")
+    catalog = load_catalog()
+    if not isinstance(trigger, str):
+        problems.append(Violation("event", f"expected a trigger name, got {trigger!r}"))
+    elif trigger not in catalog:
+        hint = ", ".join(catalog.suggest(trigger))
+        problems.append(Violation("event", f"unknown trigger {trigger!r}" + (f" (did you mean {hint}?)" if hint else "")))
+    merchant = raw.get("merchant")
+    store_id = _store_id(merchant)
+    if store_id is None:
+        problems.append(Violation("merchant", f"expected the store's numeric id, got {merchant!r}"))
+    created_at = raw.get("created_at")
+    if created_at is not None and not isinstance(created_at, str):
+        problems.append(Violation("created_at", f"expected a string, got {type(created_at).__name__}"))
+    data = raw.get("data")
+    if not isinstance(data, dict):
+        problems.append(Violation("data", f"expected an object, got {type(data).__name__}"))
+    unknown = sorted(set(raw) - {"id", "event", "merchant", "created_at", "data"})
+    if unknown:
+        problems.append(Violation(unknown[0], "unknown field (allowed: id, event, merchant, created_at, data)"))
+    if problems:
+        return problems
+    context = make_context(trigger, data, settings={}, merchant=store_id, created_at=created_at)
+    problems = catalog.validate_context(trigger, context)
+    if problems:
+        return problems
+    return EventRecord(str(event_id), trigger, int(store_id), created_at, data)
+
+
+def _store_id(merchant: Any) -> int | None:
+    if isinstance(merchant, bool):
+        return None
+    if isinstance(merchant, int) and merchant > 0:
+        return merchant
+    if isinstance(merchant, str) and merchant.isdigit() and int(merchant) > 0:
+        return int(merchant)
+    return None
+
+
+@dataclass
+class _Pending:
+    events: list[EventRecord]
+    future: asyncio.Future[list[Accepted]] = field(repr=False)
+
+
+class Ingestor:
+    """Validates and durably accepts events (``accept``); one per server process."""
+
+    def __init__(
+        self,
+        db: store.Database,
+        broker: Broker,
+        directory: Directory,
+        max_attempts: int,
+        max_backlog: int,
+        on_enqueued: Any = None,
+    ) -> None:
+        self.db = db
+        self.broker = broker
+        self.directory = directory
+        self.max_attempts = max_attempts
+        self.max_backlog = max_backlog
+        self.on_enqueued = on_enqueued  # called with the number of new jobs (wakes the dispatcher)
+        self._pending: list[_Pending] = []
+        self._writer: asyncio.Task[None] | None = None
+        self._depth: tuple[float, int] = (0.0, 0)
+
+    async def accept(self, events: list[EventRecord]) -> list[Accepted]:
+        """Record ``events`` and queue their jobs; returns when both are committed."""
+        await self._check_backlog()
+        future: asyncio.Future[list[Accepted]] = asyncio.get_running_loop().create_future()
+        self._pending.append(_Pending(events, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_loop())
+        return await future
+
+    async def _check_backlog(self) -> None:
+        checked_at, depth = self._depth
+        if time.monotonic() - checked_at > 0.25:  # a depth query per request would cost more than it saves
+            counts = await asyncio.to_thread(self.broker.depth, JOBS_QUEUE)
+            depth = counts.ready + counts.delayed
+            self._depth = (time.monotonic(), depth)
+        if depth >= self.max_backlog:
+            raise BacklogFull(depth, self.max_backlog, retry_after_s=max(1, min(60, depth // 2000)))
+
+    async def _write_loop(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                results = await asyncio.to_thread(self._write, [e for p in batch for e in p.events])
+            except Exception as exc:  # noqa: BLE001 - every waiting request gets the failure
+                for pending in batch:
+                    if not pending.future.done():
+                        pending.future.set_exception(exc)
+                continue
+            offset = 0
+            for pending in batch:
+                count = len(pending.events)
+                if not pending.future.done():
+                    pending.future.set_result(results[offset : offset + count])
+                offset += count
+
+    def _write(self, events: list[EventRecord]) -> list[Accepted]:
+        """One transaction for the events; the queue's own for the jobs (committed first)."""
+        with self.db.session() as session:
+            fresh = store.record_events(
+                session,
+                [store.NewEvent(e.id, e.trigger, e.store_id, e.data, e.created_at) for e in events],
+            )
+            seen: set[str] = set()
+            jobs: list[NewJob] = []
+            accepted: list[Accepted] = []
+            for event, is_new in zip(events, fresh, strict=True):
+                is_new = is_new and event.id not in seen
+                seen.add(event.id)
+                count = 0
+                if is_new:
+                    for target in self.directory.targets(session, event.store_id, event.trigger):
+                        job = Job(event, target.installation_id, target.function_version_id)
+                        jobs.append(NewJob(JOBS_QUEUE, job.encode(), job.dedupe_key, max_attempts=self.max_attempts))
+                        count += 1
+                    metrics.EVENTS.labels(event.trigger).inc()
+                accepted.append(Accepted(event.id, event.trigger, not is_new, count))
+            if jobs:
+                self.broker.enqueue(jobs)
+        if jobs and self.on_enqueued is not None:
+            self.on_enqueued(len(jobs))
+        return accepted

@@ -1,0 +1,39 @@
+"""What travels through the queue: one job per (event, installation), JSON-encoded."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+JOBS_QUEUE = "invocations"
+
+
+@dataclass(frozen=True)
+class EventRecord:
+    """An accepted event, as ingestion normalised it."""
+
+    id: str
+    trigger: str
+    store_id: int
+    created_at: str | None
+    data: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Job:
+    event: EventRecord
+    installation_id: str
+    function_version_id: str
+
+    @property
+    def dedupe_key(self) -> str:
+        return f"{self.event.id}:{self.installation_id}"
+
+    def encode(self) -> bytes:
+        return json.dumps(asdict(self), separators=(",", ":"), ensure_ascii=False).encode()
+
+    @classmethod
+    def decode(cls, raw: bytes) -> Job:
+        body = json.loads(raw)
+        return cls(EventRecord(**body["event"]), body["installation_id"], body["function_version_id"])

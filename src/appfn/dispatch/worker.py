@@ -1,0 +1,250 @@
+"""The async path: lease jobs, run each job's function, record the execution, then ack,
+retry later (exponential backoff with jitter) or dead-letter.
+
+Delivery is at least once: a job leased by a process that dies is leased again when its
+visibility timeout passes. Results are written in batches (one transaction for many
+executions, one ack for many jobs) so the database is not the bottleneck.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from appfn import metrics, store
+from appfn.catalog import load_catalog, make_context
+from appfn.dispatch.directory import Directory
+from appfn.dispatch.jobs import JOBS_QUEUE, Job
+from appfn.dispatch.retry import RetryPolicy
+from appfn.errors import AppFnError
+from appfn.queue.base import Broker, Lease
+from appfn.runtime.egress import EgressClient
+from appfn.runtime.limits import InvocationResult, Limits
+from appfn.runtime.pool import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class _Done:
+    lease: Lease
+    job: Job | None
+    target: store.Target | None
+    result: InvocationResult | None
+    started: datetime
+    problem: str | None = None  # the job could not run at all (bad payload, gone installation)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        db: store.Database,
+        broker: Broker,
+        runtime: Runtime,
+        egress: EgressClient,
+        directory: Directory,
+        *,
+        concurrency: int,
+        retry: RetryPolicy,
+        timeout_s: float,
+        memory_mb: int,
+        lease_timeout_s: float,
+    ) -> None:
+        self.db = db
+        self.broker = broker
+        self.runtime = runtime
+        self.egress = egress
+        self.directory = directory
+        self.concurrency = concurrency
+        self.retry = retry
+        self.timeout_s = timeout_s
+        self.memory_mb = memory_mb
+        self.lease_timeout_s = lease_timeout_s
+        self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
+        self._wake = asyncio.Event()
+        self._stopping = asyncio.Event()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._done: list[_Done] = []
+        self._flushed = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    def wake(self) -> None:
+        """New jobs are in the queue: lease now instead of at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self._tasks = [loop.create_task(self._lease_loop()), loop.create_task(self._flush_loop())]
+
+    async def stop(self, grace_s: float) -> None:
+        """Stop leasing; let running invocations finish within ``grace_s``; record them.
+
+        Invocations still running after the grace period are abandoned unrecorded: their jobs
+        stay leased and are leased again after the visibility timeout (so nothing is lost).
+        """
+        self._stopping.set()
+        self._wake.set()
+        if self._inflight:
+            await asyncio.wait(set(self._inflight), timeout=grace_s)
+        for task in list(self._inflight):
+            task.cancel()
+        await self._flush()
+        for task in self._tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    async def _lease_loop(self) -> None:
+        idle_poll = 0.02
+        while not self._stopping.is_set():
+            free = self.concurrency - len(self._inflight)
+            if free <= 0:
+                await asyncio.wait(set(self._inflight), return_when=asyncio.FIRST_COMPLETED)
+                continue
+            try:
+                leases = await asyncio.to_thread(
+                    self.broker.lease, JOBS_QUEUE, self.worker_id, free, self.lease_timeout_s
+                )
+            except AppFnError as exc:
+                log.warning("leasing jobs failed: %s", exc)
+                leases = []
+            for lease in leases:
+                task = asyncio.get_running_loop().create_task(self._run(lease))
+                self._inflight.add(task)
+                task.add_done_callback(self._inflight.discard)
+            if not leases:
+                self._wake.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), idle_poll)
+                idle_poll = min(idle_poll * 2, 0.5)
+            else:
+                idle_poll = 0.02
+
+    async def _run(self, lease: Lease) -> None:
+        started = datetime.now(UTC)
+        try:
+            job = Job.decode(lease.payload)
+        except (ValueError, KeyError, TypeError) as exc:
+            self._finish(_Done(lease, None, None, None, started, f"unreadable job payload: {exc}"))
+            return
+        try:
+            target = await asyncio.to_thread(self._target, job)
+        except AppFnError as exc:
+            self._finish(_Done(lease, job, None, None, started, str(exc)))
+            return
+        trigger = load_catalog().get(job.event.trigger)
+        context = make_context(
+            job.event.trigger, job.event.data, settings=target.settings,
+            merchant=job.event.store_id, created_at=job.event.created_at,
+        )  # fmt: skip
+        limits = Limits(timeout_s=min(self.timeout_s, float(trigger.timeout_s)), memory_mb=self.memory_mb)
+        fetcher = self.egress.fetcher()
+        result = await self.runtime.invoke(
+            self.directory.code(target, trigger.return_type), context, limits, fetch=fetcher.fetch
+        )
+        result.requests = fetcher.calls
+        metrics.INVOCATIONS.labels(job.event.trigger, result.status).inc()
+        metrics.DURATION.labels(job.event.trigger).observe(result.duration_ms / 1000)
+        self._finish(_Done(lease, job, target, result, started))
+
+    def _target(self, job: Job) -> store.Target:
+        with self.db.read_session() as session:
+            return store.get_target(
+                session,
+                installation_id=job.installation_id,
+                function_version_id=job.function_version_id,
+                trigger=job.event.trigger,
+            )
+
+    def _finish(self, done: _Done) -> None:
+        self._done.append(done)
+        if len(self._done) >= 256:
+            self._flushed.set()
+
+    async def _flush_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._flushed.wait(), 0.01)
+            self._flushed.clear()
+            try:
+                await self._flush()
+            except Exception:  # noqa: BLE001 - keep dispatching; the leases will be retried
+                log.exception("recording executions failed")
+
+    async def _flush(self) -> None:
+        if not self._done:
+            return
+        batch, self._done = self._done, []
+        await asyncio.to_thread(self._record_and_settle, batch)
+
+    def _record_and_settle(self, batch: list[_Done]) -> None:
+        """Record every execution in one transaction, then settle each lease."""
+        rows = [row for row in (self._execution(d) for d in batch) if row is not None]
+        if rows:
+            with self.db.session() as session:
+                store.record_executions(session, rows)
+        succeeded = [d.lease for d in batch if d.result is not None and d.result.ok]
+        if succeeded:
+            self.broker.ack(succeeded)
+        for d in batch:
+            if d.result is not None and d.result.ok:
+                continue
+            error = d.problem or (d.result.error if d.result else None) or "failed"
+            if d.problem is not None and d.job is None:
+                self.broker.dead_letter(d.lease, error)
+            elif d.problem is not None:
+                self.broker.ack([d.lease])  # the installation or version is gone: nothing to retry
+            elif self.retry.should_retry(d.lease.attempt) and not d.lease.is_last_attempt:
+                self.broker.nack(d.lease, self.retry.delay(d.lease.attempt), error)
+                metrics.RETRIES.labels(d.job.event.trigger if d.job else "").inc()
+            else:
+                self.broker.dead_letter(d.lease, error)
+                metrics.DEAD_LETTERS.labels(d.job.event.trigger if d.job else "").inc()
+
+    def _execution(self, d: _Done) -> store.NewExecution | None:
+        if d.job is None or d.target is None:
+            return None
+        result = d.result
+        assert result is not None
+        final_failure = not result.ok and (
+            not self.retry.should_retry(d.lease.attempt) or d.lease.is_last_attempt
+        )
+        status = "success" if result.ok else ("timeout" if result.error_kind == "timeout" else "failure")
+        if final_failure:
+            status = "dead"
+        return store.NewExecution(
+            app_id=d.target.app_id,
+            partner_id=d.target.partner_id,
+            store_id=d.target.store_id,
+            trigger=d.job.event.trigger,
+            status=status,
+            event_id=d.job.event.id,
+            function_id=d.target.function_id,
+            function_version_id=d.target.function_version_id,
+            installation_id=d.target.installation_id,
+            attempt=d.lease.attempt,
+            response=result.response,
+            error=result.error,
+            error_kind=result.error_kind,
+            console=result.console,
+            requests=result.requests,
+            duration_ms=result.duration_ms,
+            started_at=d.started,
+            finished_at=datetime.now(UTC),
+            job_id=d.lease.job_id,
+        )
+
+
+def now_ms() -> float:
+    return time.monotonic() * 1000
+
+
+def describe(value: Any) -> str:
+    return repr(value)[:200]

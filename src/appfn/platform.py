@@ -1,0 +1,159 @@
+"""The running platform: database, queue, sandboxed runtime, egress, ingestion, the async
+dispatcher, sync actions and deploys, started and stopped as one. The HTTP API and
+``appfn serve`` sit on top of it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from appfn import store
+from appfn.catalog import load_catalog
+from appfn.config import Settings
+from appfn.dispatch.actions import ActionRunner
+from appfn.dispatch.directory import Directory
+from appfn.dispatch.ingest import Ingestor
+from appfn.dispatch.jobs import JOBS_QUEUE
+from appfn.dispatch.retry import RetryPolicy
+from appfn.dispatch.worker import Dispatcher
+from appfn.errors import HandlerLoadError, SandboxError
+from appfn.queue import open_broker
+from appfn.runtime.egress import EgressClient, EgressPolicy
+from appfn.runtime.limits import FunctionCode, Limits
+from appfn.runtime.pool import Runtime
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class FirstStart:
+    operator_key: str | None  # the plaintext key created on the first start, else None
+
+
+class Platform:
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        self.db = store.Database.open(settings.resolved_database_url)
+        self.broker = open_broker(settings.resolved_queue_url)
+        self.runtime = Runtime(
+            sandbox=settings.sandbox,
+            max_workers=settings.max_workers or None,
+            max_workers_per_function=settings.max_workers_per_function,
+            idle_ttl_s=settings.idle_ttl_s,
+        )
+        self.egress = EgressClient(EgressPolicy(allow=settings.allow_egress))
+        self.directory = Directory(self.db)
+        self.retry = RetryPolicy(settings.max_attempts, settings.retry_base_s, settings.retry_max_s)
+        self.dispatcher = Dispatcher(
+            self.db, self.broker, self.runtime, self.egress, self.directory,
+            concurrency=settings.dispatch_concurrency, retry=self.retry,
+            timeout_s=settings.async_timeout_s, memory_mb=settings.memory_mb,
+            lease_timeout_s=settings.lease_timeout_s,
+        )  # fmt: skip
+        self.ingestor = Ingestor(self.db, self.broker, self.directory, settings.max_attempts, settings.max_backlog)
+        self.actions = ActionRunner(
+            self.db, self.runtime, self.egress, self.directory,
+            timeout_s=settings.sync_timeout_s, memory_mb=settings.memory_mb,
+        )  # fmt: skip
+        self._deploys: set[asyncio.Task[None]] = set()
+        self.accepting = False
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        self.ingestor.on_enqueued = lambda _n: loop.call_soon_threadsafe(self.dispatcher.wake)
+        await self.runtime.start()
+        self.dispatcher.start()
+        for job in await asyncio.to_thread(self._pending_deploys):
+            self.deploy(job.id)  # deploys interrupted by a stop resume here
+        self.accepting = True
+
+    async def stop(self) -> None:
+        """Stop taking work, let in-flight invocations finish within the grace period."""
+        self.accepting = False
+        await self.dispatcher.stop(self.settings.shutdown_grace_s)
+        for task in list(self._deploys):
+            task.cancel()
+        await self.runtime.close()
+        await self.egress.aclose()
+        self.broker.close()
+        self.db.engine.dispose()
+
+    def ensure_operator_key(self) -> FirstStart:
+        """Create the first operator key when the database has none (printed once by serve)."""
+        with self.db.session() as session:
+            if any(k.role == "operator" and k.revoked_at is None for k in store.list_keys(session)):
+                return FirstStart(None)
+            _, key = store.create_key(session, "operator", None, name="first operator key")
+            return FirstStart(key)
+
+    # --- deploys ---------------------------------------------------------------------------------
+
+    def deploy(self, job_id: str) -> None:
+        """Check and load the saved version in the sandbox, then complete or fail its job."""
+        task = asyncio.get_running_loop().create_task(self._deploy(job_id))
+        self._deploys.add(task)
+        task.add_done_callback(self._deploys.discard)
+
+    async def _deploy(self, job_id: str) -> None:
+        version = await asyncio.to_thread(self._version_of, job_id)
+        if version is None:
+            return
+        try:
+            check_source(version)
+            trigger = load_catalog().get(version.trigger)
+            code = FunctionCode(version.source, version.filename, trigger.return_type, key=version.id)
+            await self.runtime.warm(code, Limits(timeout_s=trigger.timeout_s, memory_mb=self.settings.memory_mb))
+        except HandlerLoadError as exc:
+            await asyncio.to_thread(self._finish_deploy, job_id, str(exc), exc.line)
+            return
+        except SandboxError as exc:
+            await asyncio.to_thread(self._finish_deploy, job_id, f"the sandbox could not load it: {exc}", None)
+            return
+        await asyncio.to_thread(self._finish_deploy, job_id, None, None)
+
+    def _version_of(self, job_id: str) -> _DeployTarget | None:
+        with self.db.read_session() as session:
+            job = store.get_deploy_job(session, job_id, partner_id=None)
+            if job.status != "PENDING":
+                return None
+            version = store.get_version(session, job.function_version_id, partner_id=None)
+            function = store.get_function_by_id(session, job.function_id, partner_id=None)
+            return _DeployTarget(version.id, function.trigger, version.source, version.filename, version.language)
+
+    def _finish_deploy(self, job_id: str, failure: str | None, line: int | None) -> None:
+        with self.db.session() as session:
+            if failure is None:
+                store.complete_deploy(session, job_id)
+            else:
+                store.fail_deploy(session, job_id, failure, line)
+        self.directory.invalidate()
+
+    def _pending_deploys(self) -> list[store.DeployJob]:
+        with self.db.read_session() as session:
+            return store.list_pending_deploys(session)
+
+    async def queue_depth(self) -> dict[str, int]:
+        depth = await asyncio.to_thread(self.broker.depth, JOBS_QUEUE)
+        return {"ready": depth.ready, "delayed": depth.delayed, "leased": depth.leased, "dead": depth.dead}
+
+
+@dataclass(frozen=True)
+class _DeployTarget:
+    id: str
+    trigger: str
+    source: str
+    filename: str
+    language: str
+
+
+def check_source(version: _DeployTarget) -> None:
+    """Static checks before anything runs; the sandbox load that follows is the real test."""
+    if version.language == "python":
+        from appfn.runtime.loader import check_source as check_python
+
+        check_python(version.source, version.filename)
+    else:
+        raise HandlerLoadError(f"{version.language} functions cannot be deployed yet")
