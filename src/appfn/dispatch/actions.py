@@ -129,7 +129,8 @@ class ActionRunner:
             for t, r in zip(targets, results, strict=True)
         ]
         with self.db.session() as session:
-            store.record_events(session, [store.NewEvent(event.id, event.trigger, event.store_id, event.data, event.created_at)])
+            recorded = store.NewEvent(event.id, event.trigger, event.store_id, event.data, event.created_at)
+            store.record_events(session, [recorded])
             store.record_executions(session, rows)
 
 

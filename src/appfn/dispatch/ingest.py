@@ -66,7 +66,8 @@ def parse_event(raw: Any, allowed_store: Any = None) -> EventRecord | list[Viola
         problems.append(Violation("event", f"expected a trigger name, got {trigger!r}"))
     elif trigger not in catalog:
         hint = ", ".join(catalog.suggest(trigger))
-        problems.append(Violation("event", f"unknown trigger {trigger!r}" + (f" (did you mean {hint}?)" if hint else "")))
+        suggestion = f" (did you mean {hint}?)" if hint else ""
+        problems.append(Violation("event", f"unknown trigger {trigger!r}{suggestion}"))
     merchant = raw.get("merchant")
     store_id = _store_id(merchant)
     if store_id is None:
@@ -150,7 +151,7 @@ class Ingestor:
             batch, self._pending = self._pending, []
             try:
                 results = await asyncio.to_thread(self._write, [e for p in batch for e in p.events])
-            except Exception as exc:  # noqa: BLE001 - every waiting request gets the failure
+            except Exception as exc:  # every waiting request gets the failure
                 for pending in batch:
                     if not pending.future.done():
                         pending.future.set_exception(exc)

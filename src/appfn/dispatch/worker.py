@@ -175,7 +175,7 @@ class Dispatcher:
             self._flushed.clear()
             try:
                 await self._flush()
-            except Exception:  # noqa: BLE001 - keep dispatching; the leases will be retried
+            except Exception:  # keep dispatching; the leases will be retried
                 log.exception("recording executions failed")
 
     async def _flush(self) -> None:
