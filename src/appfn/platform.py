@@ -82,9 +82,12 @@ class Platform:
         self.db.engine.dispose()
 
     def ensure_operator_key(self) -> FirstStart:
-        """Create the first operator key when the database has none (printed once by serve)."""
+        """On the very first start (no key at all), create an operator key for serve to print.
+
+        Never later: revoking every key must not make a restart hand out a new one
+        (``appfn keys create --operator`` on the server does that deliberately)."""
         with self.db.session() as session:
-            if any(k.role == "operator" and k.revoked_at is None for k in store.list_keys(session)):
+            if store.list_keys(session, partner_id=None):
                 return FirstStart(None)
             _, key = store.create_key(session, "operator", None, name="first operator key")
             return FirstStart(key)

@@ -14,11 +14,12 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from appfn.cli import invoke, scaffold, triggers
+    from appfn.cli import invoke, scaffold, serve, triggers
 
     app.add_typer(triggers.app, name="triggers")
     app.command("invoke")(invoke.invoke)
     app.command("init")(scaffold.init)
+    app.command("serve")(serve.serve)
 
 
 def main() -> None:

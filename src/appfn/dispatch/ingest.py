@@ -85,9 +85,13 @@ def parse_event(raw: Any, allowed_store: Any = None) -> EventRecord | list[Viola
         return problems
     context = make_context(trigger, data, settings={}, merchant=store_id, created_at=created_at)
     problems = catalog.validate_context(trigger, context)
-    if problems:
-        return problems
+    if problems:  # say where in *this* body: data.email, not payload.data.email
+        return [Violation(_body_path(v.path), v.message) for v in problems]
     return EventRecord(str(event_id), trigger, int(store_id), created_at, data)
+
+
+def _body_path(context_path: str) -> str:
+    return context_path.removeprefix("payload.") if context_path.startswith("payload.") else context_path
 
 
 def _store_id(merchant: Any) -> int | None:

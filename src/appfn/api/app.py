@@ -1,0 +1,41 @@
+"""The HTTP API: ``create_app(platform)`` gives the ASGI app that ``appfn serve`` runs.
+OpenAPI is served at ``/openapi.json`` and ``/docs``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from appfn import __version__
+from appfn.api import errors
+from appfn.api.bodylimit import BodyLimit
+from appfn.api.routes import apps, events, executions, stores, system
+from appfn.platform import Platform
+
+
+def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if manage_lifecycle:
+            await platform.start()
+        try:
+            yield
+        finally:
+            if manage_lifecycle:
+                await platform.stop()
+
+    app = FastAPI(
+        title="appfn",
+        version=__version__,
+        summary="Self-hostable App Functions: sandboxed functions run on store events.",
+        lifespan=lifespan,
+    )
+    app.state.platform = platform
+    app.state.key_cache = {}
+    errors.install(app)
+    for module in (system, events, apps, stores, executions):
+        app.include_router(module.router)
+    app.add_middleware(BodyLimit, max_bytes=platform.settings.max_body_bytes)
+    return app

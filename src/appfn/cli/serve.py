@@ -1,0 +1,73 @@
+"""`appfn serve`: the platform in one process: HTTP API, dispatcher and sandboxed workers."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from appfn.cli.output import fail, out
+from appfn.config import Settings
+
+
+def serve(
+    data_dir: Annotated[Path | None, typer.Option(help="Where state lives [APPFN_DATA_DIR; ./appfn-data].")] = None,
+    host: Annotated[str | None, typer.Option(help="Address to listen on [APPFN_HOST; 127.0.0.1].")] = None,
+    port: Annotated[int | None, typer.Option(help="Port [APPFN_PORT; 8700].")] = None,
+    database_url: Annotated[
+        str | None, typer.Option(help="sqlite:///... or postgresql+psycopg://... [APPFN_DATABASE_URL].")
+    ] = None,
+    queue_url: Annotated[str | None, typer.Option(help="sqlite:///... or redis://... [APPFN_QUEUE_URL].")] = None,
+    sandbox: Annotated[str | None, typer.Option(help="auto, bwrap or process [APPFN_SANDBOX].")] = None,
+    allow_egress: Annotated[
+        list[str] | None, typer.Option("--allow-egress", help="Private host/IP/CIDR functions may reach.")
+    ] = None,
+    max_attempts: Annotated[
+        int | None, typer.Option(help="Runs of a failing async job [APPFN_MAX_ATTEMPTS; 3].")
+    ] = None,
+    max_backlog: Annotated[
+        int | None, typer.Option(help="Queued jobs past which ingestion answers 429 [APPFN_MAX_BACKLOG].")
+    ] = None,
+) -> None:
+    """Run the platform: HTTP API (OpenAPI at /docs), dispatcher and sandboxed workers.
+
+    Every option also reads an APPFN_... variable (flags win); the README lists them all.
+    SIGTERM/SIGINT stop taking work and let running invocations finish (APPFN_SHUTDOWN_GRACE_S).
+    """
+    import uvicorn
+
+    from appfn.api.app import create_app
+    from appfn.platform import Platform
+
+    try:
+        settings = Settings.from_env()
+    except ValueError as exc:
+        fail(str(exc))
+    flags = {
+        "data_dir": data_dir, "host": host, "port": port, "database_url": database_url, "queue_url": queue_url,
+        "sandbox": sandbox, "allow_egress": tuple(allow_egress) if allow_egress else None,
+        "max_attempts": max_attempts, "max_backlog": max_backlog,
+    }  # fmt: skip
+    settings = dataclasses.replace(settings, **{k: v for k, v in flags.items() if v is not None})
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("appfn").setLevel(logging.INFO)
+    platform = Platform(settings)
+    first = platform.ensure_operator_key()
+    base = f"http://{settings.host}:{settings.port}"
+    out.print(f"[bold]appfn[/] on {base}  (API docs: {base}/docs)  data: {settings.data_dir.resolve()}")
+    queue = settings.resolved_queue_url
+    out.print(f"sandbox: {platform.runtime.sandbox.mode}  database: {platform.db.dialect}  queue: {queue}")
+    if first.operator_key:
+        out.print(f"[yellow]first start: operator key (shown once):[/] {first.operator_key}")
+    app = create_app(platform)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level="warning",
+        timeout_graceful_shutdown=int(settings.shutdown_grace_s) + 5,
+    )
+    uvicorn.Server(config).run()
