@@ -15,6 +15,7 @@ class Receiver:
         self.requests: list[dict[str, Any]] = []
         self.reply = reply if reply is not None else {"id": "crm-42"}
         self.status = status
+        self.statuses: list[int] = []  # answered in turn, one per request, before falling back to status
         self.url = ""
 
 
@@ -29,7 +30,7 @@ def receiver(reply: dict[str, Any] | None = None, status: int = 200) -> Iterator
                 {"path": self.path, "headers": dict(self.headers), "json": json.loads(body or b"null")}
             )
             payload = json.dumps(state.reply).encode()
-            self.send_response(state.status)
+            self.send_response(state.statuses.pop(0) if state.statuses else state.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
             self.end_headers()

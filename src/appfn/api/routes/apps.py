@@ -7,7 +7,7 @@ import asyncio
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
 
 from appfn import store
@@ -22,6 +22,8 @@ Who = store.Principal
 
 
 class AppIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
+
     name: str = Field(min_length=1, max_length=200)
     scopes: list[str] = Field(default_factory=list)
     settings_schema: list[dict[str, Any]] = Field(default_factory=list)
@@ -29,12 +31,16 @@ class AppIn(BaseModel):
 
 
 class AppPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
+
     name: str | None = Field(None, min_length=1, max_length=200)
     scopes: list[str] | None = None
     settings_schema: list[dict[str, Any]] | None = None
 
 
 class FunctionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
+
     source: str = Field(min_length=1, max_length=1_000_000)
     language: str = Field("python", pattern="^(python|typescript|javascript)$")
     filename: str | None = Field(None, max_length=200)
@@ -42,6 +48,8 @@ class FunctionIn(BaseModel):
 
 
 class RollbackIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
+
     version: int = Field(ge=1)
 
 

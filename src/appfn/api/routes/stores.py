@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from appfn import store
 from appfn.api.auth import operator, principal
@@ -21,12 +21,16 @@ Who = store.Principal
 
 
 class StoreIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
+
     id: int = Field(gt=0, description="the merchant id")
     name: str = Field(min_length=1, max_length=200)
     is_demo: bool = False
 
 
 class InstallIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
+
     app_id: str
     store_id: int = Field(gt=0)
     settings: dict[str, Any] = Field(default_factory=dict)
@@ -35,6 +39,8 @@ class InstallIn(BaseModel):
 
 
 class InstallPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
+
     settings: dict[str, Any] | None = None
     status: str | None = Field(None, pattern="^(active|inactive)$")
     granted_scopes: list[str] | None = None

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
 from appfn import metrics, store
@@ -19,10 +19,14 @@ Who = store.Principal
 
 
 class PartnerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
+
     name: str = Field(min_length=1, max_length=200)
 
 
 class KeyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a misspelt field is an error, not silently ignored
+
     name: str = Field("api key", min_length=1, max_length=200)
 
 
