@@ -28,6 +28,7 @@ class Settings:
     max_backlog: int = 100_000  # ready jobs past which ingestion answers 429
     max_body_bytes: int = 1_048_576
     max_batch_events: int = 500
+    max_batch_bytes: int = 16_777_216
     shutdown_grace_s: float = 10.0
     lease_timeout_s: float = 90.0  # a job leased by a process that died is run again after this
     idle_ttl_s: float = 60.0

@@ -35,7 +35,12 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
     app.state.platform = platform
     app.state.key_cache = {}
     errors.install(app)
-    for module in (system, events, apps, stores, executions):
+    # Ingestion first: the router tries routes in order and this is the hot path.
+    for module in (events, system, apps, stores, executions):
         app.include_router(module.router)
-    app.add_middleware(BodyLimit, max_bytes=platform.settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimit,
+        max_bytes=platform.settings.max_body_bytes,
+        per_path={"/v1/events:batch": platform.settings.max_batch_bytes},
+    )
     return app

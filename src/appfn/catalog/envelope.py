@@ -37,13 +37,16 @@ def make_context(
     settings: Mapping[str, Any] | None = None,
     merchant: int | str | None = None,
     created_at: str | datetime | None = None,
+    *,
+    copy: bool = True,
 ) -> dict[str, Any]:
     """The context a real ``trigger_name`` event would carry around ``data``.
 
     ``data=None`` uses the trigger's documented example (``{}`` when there is none). ``merchant``
     (default: the demo store) fills both ``payload.merchant`` and ``merchant.id``; ``settings``
     defaults to ``{}`` as for a merchant who saved nothing; ``created_at`` defaults to now. Data
-    and settings are copied, so the result can be changed freely. The trigger name is checked
+    and settings are copied, so the result can be changed freely (``copy=False`` skips that on
+    hot paths that only read or serialise the context). The trigger name is checked
     (UnknownTriggerError); the data is not: call ``check_context`` for that.
     """
     from appfn.catalog.model import load_catalog
@@ -59,9 +62,9 @@ def make_context(
             "merchant": store,
             "created_at": when,
             # Copied as given: a non-object here is left for check_context to report.
-            "data": _plain_copy(data),
+            "data": _plain_copy(data) if copy else data,
         },
-        "settings": _plain_copy(settings) if settings is not None else {},
+        "settings": (_plain_copy(settings) if copy else settings) if settings is not None else {},
         "merchant": {"id": store},
     }
 

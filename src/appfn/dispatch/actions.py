@@ -85,8 +85,9 @@ class ActionRunner:
         self, event: EventRecord, target: store.Target, return_type: str, limits: Limits
     ) -> InvocationResult:
         context = make_context(
-            event.trigger, event.data, settings=target.settings, merchant=event.store_id, created_at=event.created_at
-        )
+            event.trigger, event.data, settings=target.settings, merchant=event.store_id,
+            created_at=event.created_at, copy=False,
+        )  # fmt: skip
         fetcher = self.egress.fetcher()
         result = await self.runtime.invoke(
             self.directory.code(target, return_type), context, limits, fetch=fetcher.fetch

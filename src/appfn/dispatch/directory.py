@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from appfn import store
 from appfn.runtime.limits import FunctionCode
+from appfn.store import Target
 
 CODE_CACHE_SIZE = 2048
 
@@ -23,10 +24,11 @@ class Directory:
     def __init__(self, db: store.Database, ttl_s: float = 1.0) -> None:
         self.db = db
         self.ttl_s = ttl_s
-        self._targets: dict[tuple[int, str], tuple[float, list[store.Target]]] = {}
+        self._targets: dict[tuple[int, str], tuple[float, list[Target]]] = {}
         self._code: OrderedDict[str, FunctionCode] = OrderedDict()
+        self._jobs: dict[tuple[str, str, str], tuple[float, Target]] = {}
 
-    def targets(self, session: Session, store_id: int, trigger: str) -> list[store.Target]:
+    def targets(self, session: Session, store_id: int, trigger: str) -> list[Target]:
         key = (store_id, trigger)
         cached = self._targets.get(key)
         now = time.monotonic()
@@ -36,8 +38,27 @@ class Directory:
         self._targets[key] = (now, found)
         return found
 
+    def cached_target(self, installation_id: str, function_version_id: str, trigger: str) -> Target | None:
+        """The job's target if it was looked up within the TTL (no I/O: safe on the event loop)."""
+        cached = self._jobs.get((installation_id, function_version_id, trigger))
+        return cached[1] if cached and time.monotonic() - cached[0] < self.ttl_s else None
+
+    def target(self, installation_id: str, function_version_id: str, trigger: str) -> Target:
+        """The target of a queued job (raises NotFoundError when it no longer applies)."""
+        key = (installation_id, function_version_id, trigger)
+        now = time.monotonic()
+        with self.db.read_session() as session:
+            found = store.get_target(
+                session, installation_id=installation_id, function_version_id=function_version_id, trigger=trigger
+            )
+        if len(self._jobs) > CODE_CACHE_SIZE:
+            self._jobs.clear()
+        self._jobs[key] = (now, found)
+        return found
+
     def invalidate(self) -> None:
         self._targets.clear()
+        self._jobs.clear()
 
     def code(self, target: store.Target, return_type: str) -> FunctionCode:
         code = self._code.get(target.function_version_id)

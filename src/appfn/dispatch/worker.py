@@ -135,14 +135,15 @@ class Dispatcher:
             self._finish(_Done(lease, None, None, None, started, f"unreadable job payload: {exc}"))
             return
         try:
-            target = await asyncio.to_thread(self._target, job)
+            target = self.directory.cached_target(job.installation_id, job.function_version_id, job.event.trigger)
+            target = target or await asyncio.to_thread(self._target, job)
         except AppFnError as exc:
             self._finish(_Done(lease, job, None, None, started, str(exc)))
             return
         trigger = load_catalog().get(job.event.trigger)
         context = make_context(
             job.event.trigger, job.event.data, settings=target.settings,
-            merchant=job.event.store_id, created_at=job.event.created_at,
+            merchant=job.event.store_id, created_at=job.event.created_at, copy=False,
         )  # fmt: skip
         limits = Limits(timeout_s=min(self.timeout_s, float(trigger.timeout_s)), memory_mb=self.memory_mb)
         fetcher = self.egress.fetcher()
@@ -155,13 +156,7 @@ class Dispatcher:
         self._finish(_Done(lease, job, target, result, started))
 
     def _target(self, job: Job) -> store.Target:
-        with self.db.read_session() as session:
-            return store.get_target(
-                session,
-                installation_id=job.installation_id,
-                function_version_id=job.function_version_id,
-                trigger=job.event.trigger,
-            )
+        return self.directory.target(job.installation_id, job.function_version_id, job.event.trigger)
 
     def _finish(self, done: _Done) -> None:
         self._done.append(done)
