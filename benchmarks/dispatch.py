@@ -136,8 +136,9 @@ async def ingest_batches(
     base: str, key: str, trigger: str, total: int, batch: int = 500, concurrency: int = 4
 ) -> float:
     data = load_catalog().get(trigger).example()
+    # Encoded before the clock starts: the client's own JSON work is not the server's speed.
     bodies = [
-        {"events": [event(i, trigger, data) for i in range(start, min(start + batch, total))]}
+        json.dumps({"events": [event(i, trigger, data) for i in range(start, min(start + batch, total))]}).encode()
         for start in range(0, total, batch)
     ]
     async with httpx.AsyncClient(base_url=base, headers={"Authorization": f"Bearer {key}"}, timeout=60) as client:
@@ -145,7 +146,9 @@ async def ingest_batches(
 
         async def worker() -> None:
             while queue:
-                answer = await client.post("/v1/events:batch", json=queue.pop())
+                answer = await client.post(
+                    "/v1/events:batch", content=queue.pop(), headers={"Content-Type": "application/json"}
+                )
                 assert answer.status_code == 202, answer.text
 
         started = time.perf_counter()

@@ -21,7 +21,7 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8700
     sandbox: str = "auto"
-    dispatch_concurrency: int = 8  # invocations in flight per server process
+    dispatch_concurrency: int = 16  # invocations in flight per server process
     max_attempts: int = 3
     retry_base_s: float = 2.0
     retry_max_s: float = 300.0

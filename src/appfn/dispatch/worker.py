@@ -105,7 +105,8 @@ class Dispatcher:
         idle_poll = 0.02
         while not self._stopping.is_set():
             free = self.concurrency - len(self._inflight)
-            if free <= 0:
+            # Lease in batches: one lease call per finished job would cost more than the jobs.
+            if free < max(1, self.concurrency // 2) and self._inflight:
                 await asyncio.wait(set(self._inflight), return_when=asyncio.FIRST_COMPLETED)
                 continue
             try:
@@ -166,7 +167,7 @@ class Dispatcher:
     async def _flush_loop(self) -> None:
         while True:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._flushed.wait(), 0.01)
+                await asyncio.wait_for(self._flushed.wait(), 0.025)
             self._flushed.clear()
             try:
                 await self._flush()
