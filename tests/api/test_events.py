@@ -137,3 +137,14 @@ def test_partner_keys_send_events_to_demo_stores_only(server: Server) -> None:
     server.client().post("/v1/stores", json={"id": 777, "name": "Real shop"})
     answer = tenant.client.post("/v1/events", json={**customer_event(), "merchant": 777})
     assert answer.status_code == 403
+
+
+def test_events_for_an_unregistered_store_are_refused(server: Server) -> None:
+    answer = server.client().post("/v1/events", json={**customer_event(), "merchant": 999999})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["path"] == "merchant"
+    assert "store 999999 is not registered" in answer.json()["detail"][0]["message"]
+    batch = server.client().post(
+        "/v1/events:batch", json={"events": [customer_event(), {**customer_event(), "merchant": 5}]}
+    )
+    assert batch.status_code == 422 and batch.json()["detail"][0]["path"] == "events[1].merchant"

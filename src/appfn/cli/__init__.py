@@ -14,12 +14,16 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from appfn.cli import invoke, scaffold, serve, triggers
+    from appfn.cli import deploy, emit, invoke, keys, logs, scaffold, serve, triggers
 
     app.add_typer(triggers.app, name="triggers")
     app.command("invoke")(invoke.invoke)
     app.command("init")(scaffold.init)
     app.command("serve")(serve.serve)
+    app.command("deploy")(deploy.deploy)
+    app.command("logs")(logs.logs)
+    app.command("emit")(emit.emit)
+    app.add_typer(keys.app, name="keys")
 
 
 def main() -> None:

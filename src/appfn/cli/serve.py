@@ -57,11 +57,13 @@ def serve(
     platform = Platform(settings)
     first = platform.ensure_operator_key()
     base = f"http://{settings.host}:{settings.port}"
-    out.print(f"[bold]appfn[/] on {base}  (API docs: {base}/docs)  data: {settings.data_dir.resolve()}")
+    out.print(f"[bold]appfn[/] on {base}  (API docs: {base}/docs)  data: {settings.data_dir.resolve()}", soft_wrap=True)
     queue = settings.resolved_queue_url
-    out.print(f"sandbox: {platform.runtime.sandbox.mode}  database: {platform.db.dialect}  queue: {queue}")
+    out.print(
+        f"sandbox: {platform.runtime.sandbox.mode}  database: {platform.db.dialect}  queue: {queue}", soft_wrap=True
+    )
     if first.operator_key:
-        out.print(f"[yellow]first start: operator key (shown once):[/] {first.operator_key}")
+        out.print(f"[yellow]first start: operator key (shown once):[/] {first.operator_key}", soft_wrap=True)
     app = create_app(platform)
     config = uvicorn.Config(
         app,

@@ -124,6 +124,7 @@ class ActionRunner:
                 console=r.console,
                 requests=r.requests,
                 duration_ms=r.duration_ms,
+                created_at=began,
                 started_at=began,
                 finished_at=datetime.now(UTC),
             )

@@ -232,6 +232,7 @@ class Dispatcher:
             console=result.console,
             requests=result.requests,
             duration_ms=result.duration_ms,
+            created_at=d.started,  # executions sort by when they ran, not when they were written
             started_at=d.started,
             finished_at=datetime.now(UTC),
             job_id=d.lease.job_id,

@@ -40,21 +40,27 @@ def _problems(violations: list[Violation], prefix: str = "") -> list[dict[str, s
 
 
 async def _check_stores(request: Request, who: store.Principal, events: list[EventRecord]) -> None:
-    if who.is_operator:
-        return
+    """Events come from registered stores; partners may only send for demo stores."""
     platform = request.app.state.platform
 
-    def demo_ids() -> set[int]:
+    def known() -> dict[int, bool]:
         with platform.db.read_session() as session:
-            return {s.id for s in store.list_stores(session, is_demo=True)}
+            return {s.id: s.is_demo for s in store.list_stores(session)}
 
-    cached = request.app.state.__dict__.setdefault("demo_stores", [0.0, set()])
-    if time.monotonic() - cached[0] > 1.0:  # a query per event would cost more than the event
-        cached[:] = [time.monotonic(), await asyncio.to_thread(demo_ids)]
-    allowed = cached[1]
-    for event in events:
-        if event.store_id not in allowed:
-            raise ApiError(403, f"store {event.store_id}: partner keys may send events to demo stores only")
+    cached = request.app.state.__dict__.setdefault("stores", [0.0, {}])
+    if any(e.store_id not in cached[1] for e in events) or time.monotonic() - cached[0] > 1.0:
+        cached[:] = [time.monotonic(), await asyncio.to_thread(known)]  # not a query per event
+    stores: dict[int, bool] = cached[1]
+    unknown = [i for i, e in enumerate(events) if e.store_id not in stores]
+    if unknown:
+        where = "merchant" if len(events) == 1 else None
+        detail = [{"path": where or f"events[{i}].merchant", "message": f"store {events[i].store_id} is not "
+                   "registered (an operator adds it with POST /v1/stores)"} for i in unknown]  # fmt: skip
+        raise ApiError(422, "unknown store", detail)
+    if not who.is_operator:
+        for event in events:
+            if not stores[event.store_id]:
+                raise ApiError(403, f"store {event.store_id}: partner keys may send events to demo stores only")
 
 
 def _accepting(request: Request) -> None:
