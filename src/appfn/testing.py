@@ -5,6 +5,9 @@
     def test_welcome():
         result = invoke("handler.py", "customer.created", example=True, settings={...})
         assert result.status == "success"
+
+The handler file may be Python (``.py``), TypeScript (``.ts``) or JavaScript (``.js``). Call it
+from the main thread (pytest does): TypeScript is transpiled in V8, which must start there.
 """
 
 from __future__ import annotations
@@ -32,9 +35,10 @@ def invoke(
     allow_egress: Sequence[str] = (),
     sandbox: str = "auto",
 ) -> InvocationResult:
-    """Run the handler file once on ``trigger`` with ``data`` (or the catalog example).
+    """Run the handler file (.py, .ts or .js) once on ``trigger`` with ``data`` (or the catalog example).
 
-    Raises ContextValidationError when the context breaks the trigger's schema.
+    Raises ContextValidationError when the context breaks the trigger's schema; a function that
+    fails (a syntax error included) comes back as a result with ``status == "failure"``.
     """
     source, filename = read_source(handler)
     if example:

@@ -123,10 +123,38 @@ def test_the_spare_is_refilled_after_every_cold_start() -> None:
     try:
         for i in range(4):
             deadline = time.monotonic() + 10
-            while not runtime.runtime._spares and time.monotonic() < deadline:
+            while not runtime.runtime.spares("python") and time.monotonic() < deadline:
                 time.sleep(0.01)
-            assert runtime.runtime._spares, f"no spare worker before cold start {i}"
+            assert runtime.runtime.spares("python"), f"no spare worker before cold start {i}"
             result = runtime.invoke(OK + f"\n# cold {i}\n")
             assert result.ok and result.startup_ms > 0
+    finally:
+        runtime.close()
+
+
+def test_callers_waiting_for_a_busy_pool_are_served_in_turn() -> None:
+    # Four callers, two workers: one that has just checked its worker in must not take it again
+    # ahead of those already waiting (before the fix two callers starved until their deadline).
+    import asyncio
+
+    runtime = RuntimeThread(max_workers_per_function=2, spare_workers=0)
+    try:
+        code = FunctionCode(OK + "\n# busy pool\n")
+
+        async def callers() -> list[int]:
+            counts = [0, 0, 0, 0]
+            stop = time.monotonic() + 2.0
+
+            async def caller(i: int) -> None:
+                while time.monotonic() < stop:
+                    result = await runtime.runtime.invoke(code, make_context(), Limits(timeout_s=1))
+                    assert result.ok, result.error
+                    counts[i] += 1
+
+            await asyncio.gather(*(caller(i) for i in range(4)))
+            return counts
+
+        counts = runtime.call(callers())
+        assert min(counts) > sum(counts) / 4 / 3, counts
     finally:
         runtime.close()

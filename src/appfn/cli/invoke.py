@@ -17,7 +17,7 @@ EXIT_BAD_INPUT = 2
 
 
 def invoke(
-    path: Annotated[Path, typer.Argument(help="The function file (handler.py).")],
+    path: Annotated[Path, typer.Argument(help="The function file: handler.py, handler.ts or handler.js.")],
     trigger: Annotated[str, typer.Option("--trigger", "-t", help="Trigger name, e.g. customer.created.")],
     data: Annotated[
         Path | None, typer.Option(help="JSON file holding the event's payload.data.")
@@ -31,6 +31,7 @@ def invoke(
         float | None, typer.Option(help="Wall-clock limit in seconds (default: the trigger's).")
     ] = None,
     memory: Annotated[int, typer.Option(help="Memory limit in MB.")] = 256,
+    heap: Annotated[int, typer.Option(help="TypeScript/JavaScript: V8 heap limit in MB.")] = 128,
     allow_egress: Annotated[
         list[str] | None,
         typer.Option("--allow-egress", help="Host, IP or CIDR the function may reach even if private."),
@@ -40,7 +41,9 @@ def invoke(
 ) -> None:
     """Run PATH's handler on a trigger's context and show what a preview panel shows.
 
-    Exit code 0 when the function succeeded, 1 when it failed, 2 on bad input.
+    PATH is Python (def handler(context)) or TypeScript/JavaScript in the original's template form
+    (export default async (context) => { ... };). Exit code 0 when the function succeeded, 1 when
+    it failed (a syntax error included: the error names line and column), 2 on bad input.
     """
     from appfn.runtime.local import LocalRun, invoke_local_sync, read_source
 
@@ -60,6 +63,7 @@ def invoke(
             merchant=_merchant(merchant),
             timeout_s=timeout,
             memory_mb=memory,
+            heap_mb=heap,
             allow_egress=tuple(allow_egress or ()),
             sandbox=sandbox,
         )

@@ -10,6 +10,7 @@ import asyncio
 import base64
 import contextlib
 import os
+import re
 import shutil
 import signal
 import socket
@@ -26,9 +27,13 @@ from appfn.runtime.seccomp import exported_bpf
 
 FetchFn = Callable[[dict[str, Any], float], Awaitable[dict[str, Any]]]
 
-_BOOT = "import sys;sys.path[:0]=sys.argv[3:];from appfn.runtime.worker.main import run;run()"
+_BOOT = "import sys;sys.path[:0]=sys.argv[4:];from appfn.runtime.worker.main import run;run()"
 _STDERR_TAIL = 2048
 _SPAWN_TIMEOUT_S = 15
+# A JS worker ends runaway JS at the deadline itself and stays warm; the platform's SIGKILL waits
+# this much longer, as the backstop for an isolate that does not stop.
+JS_DEADLINE_GRACE_S = 1.0
+_V8_OOM = re.compile(rb"Fatal (?:process|JavaScript) out of memory|Fatal JavaScript invalid size")
 _REAPING: set[asyncio.Task[None]] = set()
 
 
@@ -51,9 +56,13 @@ class WorkerProcess:
     a spare blank worker so that a new function's first invocation only pays for ``bind``.
     """
 
-    def __init__(self, sandbox: sb.Sandbox, tmp_mb: int) -> None:
+    def __init__(self, sandbox: sb.Sandbox, tmp_mb: int, runtime: str = "python") -> None:
+        if runtime not in ("python", "js"):
+            raise ValueError(f"runtime must be 'python' or 'js', got {runtime!r}")
         self.sandbox = sandbox
         self.tmp_mb = tmp_mb
+        self.runtime = runtime
+        self.v8_out_of_memory = False  # V8 aborted the process for want of memory (RLIMIT_DATA)
         self.code: FunctionCode | None = None
         self.limits = Limits(tmp_mb=tmp_mb)
         self.proc: asyncio.subprocess.Process | None = None
@@ -88,11 +97,18 @@ class WorkerProcess:
             self.kill()
             raise SandboxError(f"worker sent {hello['t']!r} instead of spawned")
 
-    async def bind(self, code: FunctionCode, limits: Limits) -> list[str]:
-        """Load ``code`` (limits applied first); returns the console of the module load."""
+    async def bind(self, code: FunctionCode, limits: Limits, js: str | None = None) -> list[str]:
+        """Load ``code`` (limits applied first); returns the console of the module load.
+
+        ``js``: for TypeScript/JavaScript, the transpiled code (``appfn.runtime.js.transpile``).
+        """
         assert self._reader is not None and self._writer is not None and self.code is None
+        if code.runtime != self.runtime:
+            raise ValueError(f"a {self.runtime} worker cannot run {code.language} code")
+        if self.runtime == "js" and js is None:
+            raise ValueError("a JS worker is bound to transpiled code: pass js=transpile(...)")
         self.code, self.limits = code, limits
-        self._writer.write(encode(self._load_message()))
+        self._writer.write(encode(self._load_message(js)))
         try:
             async with asyncio.timeout(limits.timeout_s + 10):
                 reply = await read_frame(self._reader)
@@ -110,14 +126,18 @@ class WorkerProcess:
 
     async def _spawn(self, child: socket.socket) -> None:
         python = [sb.python_executable(), "-I", "-S", "-B", "-c", _BOOT, str(child.fileno())]
+        mode = self.sandbox.mode
         roots = sb.worker_sys_path()
-        if self.sandbox.mode == "bwrap":
-            prefix = sb.bwrap_command(self.sandbox.bwrap or "bwrap", self.tmp_mb * 1024 * 1024)
-            self.proc = await self._exec([*prefix, *python, "bwrap", *roots], (child.fileno(),), None)
+        if self.runtime == "js":
+            roots += sb.js_sys_path(mode)
+        if mode == "bwrap":
+            binds = sb.js_binds() if self.runtime == "js" else None
+            prefix = sb.bwrap_command(self.sandbox.bwrap or "bwrap", self.tmp_mb * 1024 * 1024, binds)
+            self.proc = await self._exec([*prefix, *python, mode, self.runtime, *roots], (child.fileno(),), None)
         else:
             self._tmpdir = tempfile.mkdtemp(prefix="appfn-worker-")
             env = {"MALLOC_ARENA_MAX": "2", "PATH": "/usr/bin:/bin", "TMPDIR": self._tmpdir}
-            self.proc = await self._exec([*python, "process", *roots], (child.fileno(),), env)
+            self.proc = await self._exec([*python, mode, self.runtime, *roots], (child.fileno(),), env)
         self._drain = asyncio.get_running_loop().create_task(self._drain_stderr())
 
     async def _exec(self, cmd: list[str], fds: tuple[int, ...], env: dict[str, str] | None):
@@ -131,23 +151,29 @@ class WorkerProcess:
             start_new_session=True,
         )
 
-    def _load_message(self) -> dict[str, Any]:
+    def _load_message(self, js: str | None) -> dict[str, Any]:
         tmpdir = sb.SANDBOX_TMP if self.sandbox.mode == "bwrap" else self._tmpdir
         limits = {
             "memory_mb": self.limits.memory_mb,
+            "heap_mb": self.limits.heap_mb,
             "file_mb": self.limits.file_mb,
             "tmpdir": tmpdir,
             "console_max_lines": self.limits.console_max_lines,
             "console_max_bytes": self.limits.console_max_bytes,
+            "load_timeout_s": self.limits.timeout_s,
         }
         assert self.code is not None
-        message = {
+        message: dict[str, Any] = {
             "t": "load",
-            "source": self.code.source,
+            "language": self.code.language,
             "filename": self.code.filename,
             "return_type": self.code.return_type,
             "limits": limits,
         }
+        if self.runtime == "js":
+            message["code"] = js
+        else:
+            message["source"] = self.code.source
         if self.sandbox.mode == "process":
             message["read_roots"] = _process_read_roots()
             # No PID namespace here: also keep the worker from signalling anyone but itself.
@@ -156,14 +182,30 @@ class WorkerProcess:
             message["seccomp_bpf"] = base64.b64encode(exported_bpf()).decode()
         return message
 
-    async def invoke(self, context: dict[str, Any], fetch: FetchFn, deadline: float) -> dict[str, Any]:
-        """Run one invocation; returns the worker's result frame or raises WorkerDied."""
+    async def invoke(
+        self, context: dict[str, Any], fetch: FetchFn, deadline: float, limits: Limits | None = None
+    ) -> dict[str, Any]:
+        """Run one invocation; returns the worker's result frame or raises WorkerDied.
+
+        ``limits``: this invocation's (its timeout, CPU budget and heap may differ from those the
+        worker was bound with; memory and /tmp are the worker's own).
+        """
         assert self._reader is not None and self._writer is not None
         self.invocations += 1
-        self._writer.write(encode({"t": "invoke", "context": context, "cpu_s": self.limits.cpu_budget_s}))
+        limits = limits or self.limits
+        frame = {
+            "t": "invoke",
+            "context": context,
+            "cpu_s": limits.cpu_budget_s,
+            "timeout_s": limits.timeout_s,
+            "remaining_s": deadline - time.monotonic(),
+            "heap_mb": limits.heap_mb,
+        }
+        self._writer.write(encode(frame))
         fetches: set[asyncio.Task[None]] = set()
+        grace = JS_DEADLINE_GRACE_S if self.runtime == "js" else 0.0
         try:
-            async with asyncio.timeout_at(_loop_time(deadline)):
+            async with asyncio.timeout_at(_loop_time(deadline + grace)):
                 while True:
                     frame = await read_frame(self._reader)
                     if frame["t"] == "result":
@@ -176,9 +218,9 @@ class WorkerProcess:
                         raise ProtocolError(f"unexpected frame {frame['t']!r} during an invocation")
         except TimeoutError:
             self.kill()
-            raise WorkerDied("timeout", f"timed out after {self.limits.timeout_s:g} s") from None
+            raise WorkerDied("timeout", f"timed out after {limits.timeout_s:g} s") from None
         except (EOFError, ProtocolError) as exc:
-            reason = await self._death(exc)
+            reason = await self._death(exc, limits)
             self.kill()
             raise WorkerDied(reason[0], reason[1]) from None
         finally:
@@ -195,7 +237,7 @@ class WorkerProcess:
         if self._writer is not None and not self._writer.is_closing():
             self._writer.write(encode({"t": "fetch_result", "n": frame.get("n"), "response": response}))
 
-    async def _death(self, exc: BaseException) -> tuple[str, str]:
+    async def _death(self, exc: BaseException, limits: Limits | None = None) -> tuple[str, str]:
         """Why the worker stopped answering: (error_kind, message)."""
         if isinstance(exc, ProtocolError):
             return "crash", f"worker broke the protocol: {exc}"
@@ -203,7 +245,12 @@ class WorkerProcess:
         if self.proc is not None:
             with contextlib.suppress(TimeoutError):
                 code = await asyncio.wait_for(self.proc.wait(), 2)
-        return _exit_reason(code, self.limits, self._stderr.decode(errors="replace"))
+            if self._drain is not None:
+                with contextlib.suppress(TimeoutError, Exception):
+                    await asyncio.wait_for(asyncio.shield(self._drain), 0.5)
+        if self.v8_out_of_memory:
+            return "memory", f"out of memory: the worker went over its {self.limits.memory_mb} MB memory limit"
+        return _exit_reason(code, limits or self.limits, self._stderr.decode(errors="replace"))
 
     async def _drain_stderr(self) -> None:
         stream = self.proc.stderr if self.proc else None
@@ -211,6 +258,8 @@ class WorkerProcess:
             chunk = await stream.read(4096)
             if not chunk:
                 return
+            if not self.v8_out_of_memory and _V8_OOM.search(self._stderr[-64:] + chunk):
+                self.v8_out_of_memory = True
             self._stderr = (self._stderr + chunk)[-_STDERR_TAIL:]
 
     @property

@@ -3,8 +3,9 @@
 Frames from a worker are untrusted: the reader caps their size and the caller checks
 their fields. Message types (``t``):
 
-    parent -> worker   load {source, filename, return_type, limits}  (once, first)
-                       invoke {context, cpu_s}
+    parent -> worker   load {language, filename, return_type, limits, seccomp_bpf,
+                             source (Python) | code (JS: transpiled)}   (once, first)
+                       invoke {context, cpu_s, timeout_s, remaining_s, heap_mb}
                        fetch_result {n, response}
     worker -> parent   spawned                               (imports done, waiting for load)
                        ready {console} | load_error {error, line}

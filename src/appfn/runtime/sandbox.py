@@ -13,6 +13,7 @@ that means.
 from __future__ import annotations
 
 import functools
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -24,6 +25,7 @@ from appfn.errors import SandboxUnavailableError
 
 MODES = ("auto", "bwrap", "process")
 SANDBOX_TMP = "/tmp"
+JS_PACKAGES = "/opt/appfn-js"  # inside the sandbox: where a JS worker finds py_mini_racer
 
 
 @dataclass(frozen=True)
@@ -34,18 +36,42 @@ class Sandbox:
 
 
 def worker_sys_path() -> list[str]:
-    """Where the worker imports appfn from (the only non-stdlib code it needs)."""
+    """Where the worker imports appfn from (the only non-stdlib code a Python worker needs)."""
     import appfn
 
     return [str(Path(appfn.__file__).resolve().parent.parent)]
+
+
+def mini_racer_dir() -> str:
+    """The installed ``py_mini_racer`` package (its Python files, libmini_racer.so and icudtl.dat)."""
+    spec = importlib.util.find_spec("py_mini_racer")
+    if spec is None or not spec.submodule_search_locations:
+        raise SandboxUnavailableError("the JS runtime needs the mini-racer package (pip install mini-racer)")
+    return os.path.realpath(next(iter(spec.submodule_search_locations)))
+
+
+def js_sys_path(mode: str) -> list[str]:
+    """Where a JS worker imports mini-racer from: only that package is bound into the sandbox, at
+    JS_PACKAGES; without bwrap, the real site-packages (a JS worker runs no user Python code)."""
+    if mode == "bwrap":
+        return [JS_PACKAGES]
+    return [os.path.dirname(mini_racer_dir())]
+
+
+def js_binds() -> list[tuple[str, str]]:
+    """(host path, sandbox path) read-only binds a JS worker needs on top of a Python worker's."""
+    return [(mini_racer_dir(), f"{JS_PACKAGES}/py_mini_racer")]
 
 
 def python_executable() -> str:
     return os.path.realpath(sys.executable)
 
 
-def bwrap_command(bwrap: str, tmp_bytes: int) -> list[str]:
-    """The bubblewrap prefix for one worker (the Python command line follows it)."""
+def bwrap_command(bwrap: str, tmp_bytes: int, binds: list[tuple[str, str]] | None = None) -> list[str]:
+    """The bubblewrap prefix for one worker (the Python command line follows it).
+
+    ``binds``: more read-only (host path, sandbox path) pairs, e.g. ``js_binds()``.
+    """
     ro = ["/usr", "/lib", "/lib64", "/bin", os.path.realpath(sys.base_prefix), *worker_sys_path()]
     cmd = [bwrap, "--unshare-all", "--unshare-user", "--disable-userns", "--die-with-parent", "--new-session"]
     cmd += ["--clearenv", "--uid", "65534", "--gid", "65534", "--hostname", "appfn"]
@@ -55,6 +81,8 @@ def bwrap_command(bwrap: str, tmp_bytes: int) -> list[str]:
     for path in dict.fromkeys(ro):
         if os.path.exists(path):
             cmd += ["--ro-bind", path, path]
+    for host, inside in binds or ():
+        cmd += ["--ro-bind", host, inside]
     for dev in ("/dev/null", "/dev/zero", "/dev/urandom", "/dev/random"):
         cmd += ["--dev-bind", dev, dev]
     cmd += ["--setenv", "TMPDIR", SANDBOX_TMP, "--setenv", "HOME", SANDBOX_TMP]

@@ -34,11 +34,17 @@
   const stringify = JSON.stringify;
   const parse = JSON.parse;
   const waitAsync = Atomics.waitAsync;
+  // The timers below are built on it; left to user code it would schedule work that no invocation
+  // owns (a warm context must be idle between invocations), so it is taken away, like WebAssembly.
+  delete Atomics.waitAsync;
 
   // ------------------------------------------------------------------ host channel
   const slot = { bell: null }; // the host puts its bell here (one property write, no call)
+  // True while the host has a pull of the outbox queued behind the script it is running (it does
+  // for every invocation): what is posted until then needs no bell, which saves a thread hop.
+  let pullQueued = false;
   const bell = () => {
-    if (typeof slot.bell === "function") slot.bell();
+    if (!pullQueued && typeof slot.bell === "function") slot.bell();
   };
   let outbox = [];
   let logs = [];
@@ -50,8 +56,12 @@
   let filename = "handler.ts";
   let nextCallId = 1;
   const pending = new Map(); // call id -> {resolve, reject}
+  // False once an invocation has answered (and before the next starts, in a reused context): from
+  // then on its leftovers (a timer, a late fetch, a log line) reach neither the host nor the next one.
+  let active = true;
 
   function post(msg) {
+    if (!active) return;
     outbox.push(msg);
     if (outbox.length === 1) bell();
   }
@@ -66,6 +76,9 @@
   const MAX_PENDING = 32; // host calls in flight; the host refuses more
   function hostCall(op, args) {
     const id = nextCallId++;
+    if (!active) {
+      return { id, promise: Promise.reject({ kind: "finished", message: "the invocation has already answered" }) };
+    }
     if (pending.size >= MAX_PENDING) {
       const error = { kind: "too_many", message: `over ${MAX_PENDING} host calls in flight` };
       return { id, promise: Promise.reject(error) };
@@ -181,6 +194,7 @@
     delay = Number(delay);
     if (!(delay >= 1 && delay <= 2147483647)) delay = 1;
     const id = nextTimerId++;
+    if (!active) return id; // the invocation has answered: the timer would never be allowed to fire
     timers.set(id, { fn, args, repeat, delay });
     arm(id, delay);
     return id;
@@ -279,6 +293,7 @@
   // The same rules as the Python runtime's console: one entry per line, long lines cut, a cap on
   // lines and on size; what goes over is only counted.
   function emit(prefix, args) {
+    if (!active) return;
     if (logCount >= limits.lines || logSize >= limits.bytes) {
       logDropped++;
       return;
@@ -819,17 +834,33 @@
       };
       const call = hostCall("fetch", { req });
       let onAbort = null;
+      let timedOut = false;
       if (signal) {
-        onAbort = () => {
-          pending.delete(call.id);
+        const cancel = () => {
+          if (!pending.delete(call.id)) return;
           post({ k: "cancel", id: call.id });
           reject(signal.reason);
+        };
+        onAbort = () => {
+          const reason = signal.reason;
+          if (req.timeout !== null && reason instanceof DOMException && reason.name === "TimeoutError") {
+            // The host was given the same deadline and times the request out itself, so its call
+            // record says "timeout" as a Python function's would: wait (briefly) for that answer.
+            timedOut = true;
+            setTimeout(cancel, 250);
+            return;
+          }
+          cancel();
         };
         signal.addEventListener("abort", onAbort, { once: true });
       }
       call.promise.then(
         (wire) => {
           if (onAbort) signal.removeEventListener("abort", onAbort);
+          if (timedOut) {
+            reject(signal.reason);
+            return;
+          }
           try {
             resolve(Response._fromWire(wire, url));
           } catch (err) {
@@ -838,6 +869,10 @@
         },
         (error) => {
           if (onAbort) signal.removeEventListener("abort", onAbort);
+          if (timedOut) {
+            reject(signal.reason);
+            return;
+          }
           const make = FETCH_ERRORS[error && error.kind] || ((m) => new TypeError(`fetch failed: ${m}`));
           const err = make(String((error && error.message) || "network error"));
           err.cause = error && error.kind;
@@ -1180,12 +1215,36 @@
     }
     if (text === undefined) text = stringify({ t: "none" });
     post({ k: "done", r: text });
+    quiesce();
   }
 
-  function run(moduleFn, contextJson, seedHex, optionsJson) {
-    configure(seedHex, optionsJson);
+  // Stop everything an invocation left behind: its timers never fire, its host calls never answer.
+  function quiesce() {
+    active = false;
+    timers.clear();
+    pending.clear();
+    outbox = outbox.filter((m) => m.k !== "call"); // a call made but not yet taken is never made
+  }
+
+  // A new invocation in this context: fresh console counters, nothing left over from the last one.
+  function begin(seedHex, optionsJson) {
+    pullQueued = true;
+    if (seedHex !== undefined) configure(seedHex, optionsJson);
+    outbox = [];
+    logs = [];
+    logCount = 0;
+    logSize = 0;
+    logDropped = 0;
+    counters.clear();
+    started.clear();
+    fetchCount = 0;
+    active = true;
+  }
+
+  let handler = null;
+  // Evaluate the module once; true when it exported a handler (else the `done` message says why).
+  function load(moduleFn) {
     const module = { exports: {} };
-    let handler;
     try {
       moduleFn.call(undefined, module.exports, require, module);
       const exp = module.exports;
@@ -1193,12 +1252,16 @@
       if (handler === null) {
         finish({ t: "load", error: "the source has no default export function; it must look like " +
           "`export default async (context) => { ... };`" });
-        return take();
+        return false;
       }
     } catch (err) {
       finish({ t: "load", error: formatThrown(err) });
-      return take();
+      return false;
     }
+    return true;
+  }
+
+  function invoke(contextJson) {
     let promise;
     try {
       promise = Promise.resolve(handler(parse(contextJson)));
@@ -1209,6 +1272,32 @@
       (value) => finish(settle(value)),
       (err) => finish({ t: "throw", error: formatThrown(err) }),
     );
+  }
+
+  // One invocation in a fresh context: load the module, then call its handler.
+  function run(moduleFn, contextJson, seedHex, optionsJson) {
+    begin(seedHex, optionsJson);
+    if (load(moduleFn)) invoke(contextJson);
+    return take();
+  }
+
+  // A reused context (the warm path): the module is loaded once, when the worker is bound; what
+  // the module's top level started (timers, calls) is stopped then, as after every invocation.
+  function loadOnly(moduleFn, seedHex, optionsJson) {
+    begin(seedHex, optionsJson);
+    if (load(moduleFn)) {
+      post({ k: "loaded" });
+      quiesce();
+    }
+    return take();
+  }
+
+  // A warm invocation. The seed and options are given only when they change: the CSPRNG keeps
+  // its stream (seeded with host entropy per context), the limits stay those last given.
+  function call(contextJson, seedHex, optionsJson) {
+    begin(seedHex, optionsJson);
+    if (handler === null) finish({ t: "load", error: "the module is not loaded" });
+    else invoke(contextJson);
     return take();
   }
 
@@ -1224,9 +1313,15 @@
   for (const [name, value] of O.entries(globals)) define(G, name, value);
   define(G, "self", G);
   const fixed = (name, value) => O.defineProperty(G, name, { value, writable: false, configurable: false });
-  fixed("__appfn_take", take);
+  // The host's pull: from now on posting to an empty outbox rings the bell again.
+  fixed("__appfn_take", () => {
+    pullQueued = false;
+    return take();
+  });
   fixed("__appfn_deliver", deliver);
   fixed("__appfn_run", run);
+  fixed("__appfn_load", loadOnly);
+  fixed("__appfn_call", call);
   // For the test suite only (RFC 8439 vectors); harmless to expose.
   define(G, "__appfn_chacha20_block", (key, counter, nonce) => chacha20Block(new Uint32Array(key), counter, new Uint32Array(nonce)));
 
@@ -1236,7 +1331,10 @@
     for (let i = 0; i < 11; i++) seed[i] = parseInt(seedHex.slice(i * 8, i * 8 + 8), 16) || 0;
     rng.key = seed.slice(0, 8);
     rng.nonce = seed.slice(8, 11);
-    const opts = JSON.parse(optionsJson);
+    rng.counter = 0; // a reused context starts a new stream: nothing of the last key's block is used
+    rng.block = new NativeU8(0);
+    rng.pos = 0;
+    const opts = parse(optionsJson);
     limits = O.assign(limits, opts.limits || {});
     if (opts.filename) filename = String(opts.filename);
   }

@@ -13,6 +13,7 @@ import os
 import resource
 import sys
 import tempfile
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -32,6 +33,9 @@ _PATH_EVENTS = {
 _PR_SET_NO_NEW_PRIVS = 38
 _PR_SET_SECCOMP = 22
 _SECCOMP_MODE_FILTER = 2
+_SECCOMP_SET_MODE_FILTER = 1
+_SECCOMP_FILTER_FLAG_TSYNC = 1
+_SYS_SECCOMP = {"x86_64": 317, "aarch64": 277}
 _BLOCKED_IMPORTS = {"ctypes", "_ctypes", "pyseccomp", "cffi", "_cffi_backend"}
 
 
@@ -39,6 +43,36 @@ def apply_rlimits(memory_mb: int, file_mb: int, max_files: int = 64) -> None:
     """Memory (address space), largest file written, open descriptors, no core files."""
     memory = memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+    _apply_common(file_mb, max_files)
+
+
+def apply_js_rlimits(memory_mb: int, file_mb: int, max_files: int = 64) -> int:
+    """A JS worker's limits: ``memory_mb`` of private writable memory on top of what is mapped now.
+
+    V8 reserves about 1.4 TB of address space (its sandbox and pointer cage, PROT_NONE) and a
+    512 MB read-write-execute code range when the first isolate is made, so ``RLIMIT_AS`` cannot
+    work. ``RLIMIT_DATA`` counts only private writable mappings as they are made or turned
+    writable, so it bounds V8's heap pages, ArrayBuffers (inside the V8 sandbox), malloc and
+    thread stacks. It is set after the spare's first isolate has reserved the code range, as that
+    baseline plus ``memory_mb``; V8 aborts the process ("Fatal process out of memory") when an
+    allocation hits it, and the platform reports that as a memory error. Returns the limit in bytes.
+    """
+    limit = data_bytes() + memory_mb * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
+    _apply_common(file_mb, max_files)
+    return limit
+
+
+def data_bytes() -> int:
+    """This process's private writable memory as the kernel counts it for RLIMIT_DATA (VmData)."""
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmData:"):
+                return int(line.split()[1]) * 1024
+    raise OSError("no VmData in /proc/self/status")
+
+
+def _apply_common(file_mb: int, max_files: int) -> None:
     file_size = file_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_FSIZE, (file_size, file_size))
     resource.setrlimit(resource.RLIMIT_NOFILE, (max_files, max_files))
@@ -56,11 +90,15 @@ def set_cpu_budget(seconds: float) -> None:
     resource.setrlimit(resource.RLIMIT_CPU, (soft, hard))
 
 
-def install_seccomp(bpf: bytes) -> None:
-    """Load the platform-built BPF filter (``appfn.runtime.seccomp``) into this process.
+def install_seccomp(bpf: bytes, *, forget_ctypes: bool = True) -> None:
+    """Load the platform-built BPF filter (``appfn.runtime.seccomp``) into every thread of this process.
 
     Done here rather than by bwrap because bwrap applies ``--seccomp`` before it executes
-    Python, and the filter forbids exactly that exec.
+    Python, and the filter forbids exactly that exec. ``prctl(PR_SET_SECCOMP)`` would filter only
+    the calling thread; a JS worker already runs V8's threads (the isolate's, mini-racer's loop),
+    so the filter goes in with ``seccomp(2)`` and ``SECCOMP_FILTER_FLAG_TSYNC``, which puts every
+    thread under it. ``forget_ctypes``: Python workers drop ctypes from ``sys.modules`` so user code
+    cannot find it imported; a JS worker keeps it (mini-racer calls V8 through it).
     """
     import ctypes
 
@@ -72,11 +110,20 @@ def install_seccomp(bpf: bytes) -> None:
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_NO_NEW_PRIVS) failed")
-    if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
-        raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
-    # User code must not find ctypes already imported (the tripwire refuses importing it).
-    for name in [m for m in sys.modules if m.split(".")[0] in _BLOCKED_IMPORTS]:
-        del sys.modules[name]
+    number = _SYS_SECCOMP.get(os.uname().machine)
+    if number is not None:
+        done = libc.syscall(number, _SECCOMP_SET_MODE_FILTER, _SECCOMP_FILTER_FLAG_TSYNC, ctypes.byref(fprog))
+        if done != 0:  # -1 with errno, or the id of a thread that could not be synchronised
+            raise OSError(ctypes.get_errno(), f"seccomp(SECCOMP_SET_MODE_FILTER, TSYNC) failed ({done})")
+    else:
+        if threading.active_count() > 1 or len(os.listdir("/proc/self/task")) > 1:
+            raise OSError(f"cannot filter every thread on {os.uname().machine}: seccomp(2) number unknown")
+        if libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_SET_SECCOMP) failed")
+    if forget_ctypes:
+        # User code must not find ctypes already imported (the tripwire refuses importing it).
+        for name in [m for m in sys.modules if m.split(".")[0] in _BLOCKED_IMPORTS]:
+            del sys.modules[name]
 
 
 def use_private_tmp(tmpdir: str) -> None:
