@@ -12,6 +12,7 @@
     ├── SandboxError                the runtime could not run a function
     │   ├── SandboxUnavailableError the requested isolation is not available on this host
     │   └── HandlerLoadError        the source does not load or has no usable handler (.line)
+    │       └── TemplateMismatchError  a JS/TS first or last line is not the trigger's template
     ├── QueueError                  the job queue (appfn.queue)
     │   ├── QueueConfigError        a broker URL we cannot open: unknown scheme, missing extra
     │   └── QueueUnavailableError   the backend is unreachable or stayed locked (.backend)
@@ -100,6 +101,15 @@ class HandlerLoadError(SandboxError):
     def __init__(self, message: str, line: int | None = None) -> None:
         self.line = line
         super().__init__(message)
+
+
+class TemplateMismatchError(HandlerLoadError):
+    """The first or last line is not the trigger's template line; ``expected_first``/``expected_last`` say what is."""
+
+    def __init__(self, message: str, line: int, expected_first: str, expected_last: str) -> None:
+        super().__init__(message, line)
+        self.expected_first = expected_first
+        self.expected_last = expected_last
 
 
 class QueueError(AppFnError):

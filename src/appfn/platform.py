@@ -20,6 +20,7 @@ from appfn.dispatch.retry import RetryPolicy
 from appfn.dispatch.worker import Dispatcher
 from appfn.errors import HandlerLoadError, SandboxError
 from appfn.queue import open_broker
+from appfn.runtime.checks import check_function
 from appfn.runtime.egress import EgressClient, EgressPolicy
 from appfn.runtime.limits import FunctionCode, Limits
 from appfn.runtime.pool import Runtime
@@ -105,9 +106,13 @@ class Platform:
         if version is None:
             return
         try:
-            check_source(version)
+            await asyncio.to_thread(
+                check_function, version.source, version.filename, language=version.language, trigger=version.trigger
+            )
             trigger = load_catalog().get(version.trigger)
-            code = FunctionCode(version.source, version.filename, trigger.return_type, key=version.id)
+            code = FunctionCode(
+                version.source, version.filename, trigger.return_type, key=version.id, language=version.language
+            )
             await self.runtime.warm(code, Limits(timeout_s=trigger.timeout_s, memory_mb=self.settings.memory_mb))
         except HandlerLoadError as exc:
             await asyncio.to_thread(self._finish_deploy, job_id, str(exc), exc.line)
@@ -150,13 +155,3 @@ class _DeployTarget:
     source: str
     filename: str
     language: str
-
-
-def check_source(version: _DeployTarget) -> None:
-    """Static checks before anything runs; the sandbox load that follows is the real test."""
-    if version.language == "python":
-        from appfn.runtime.loader import check_source as check_python
-
-        check_python(version.source, version.filename)
-    else:
-        raise HandlerLoadError(f"{version.language} functions cannot be deployed yet")

@@ -20,8 +20,11 @@ from appfn.api.app import create_app
 from appfn.catalog import load_catalog
 from appfn.config import Settings
 from appfn.platform import Platform
+from appfn.runtime.jsload import start_v8
 
 DEMO_STORE = 1305146709
+
+start_v8()  # as appfn serve does: V8 on the main thread before any server thread needs it
 
 
 def free_port() -> int:
@@ -52,8 +55,9 @@ class Tenant:
     app_id: str
     installation_id: str
 
-    def deploy(self, trigger: str, source: str) -> dict[str, Any]:
-        saved = self.client.put(f"/v1/apps/{self.app_id}/functions/{trigger}", json={"source": source})
+    def deploy(self, trigger: str, source: str, language: str = "python") -> dict[str, Any]:
+        body = {"source": source, "language": language}
+        saved = self.client.put(f"/v1/apps/{self.app_id}/functions/{trigger}", json=body)
         assert saved.status_code == 202, saved.text
         return wait_deploy(self.client, saved.json()["deploy"]["id"])
 

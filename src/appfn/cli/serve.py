@@ -64,6 +64,9 @@ def serve(
     )
     if first.operator_key:
         out.print(f"[yellow]first start: operator key (shown once):[/] {first.operator_key}", soft_wrap=True)
+    from appfn.runtime.jsload import start_v8
+
+    start_v8()  # V8 must start on the main thread (TypeScript is transpiled in this process)
     app = create_app(platform)
     config = uvicorn.Config(
         app,

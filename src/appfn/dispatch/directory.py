@@ -63,7 +63,9 @@ class Directory:
     def code(self, target: store.Target, return_type: str) -> FunctionCode:
         code = self._code.get(target.function_version_id)
         if code is None:
-            code = FunctionCode(target.source, target.filename, return_type, key=target.function_version_id)
+            code = FunctionCode(
+                target.source, target.filename, return_type, key=target.function_version_id, language=target.language
+            )
             self._code[target.function_version_id] = code
             if len(self._code) > CODE_CACHE_SIZE:
                 self._code.popitem(last=False)

@@ -24,21 +24,12 @@ import re
 
 from appfn.catalog.model import Trigger, load_catalog
 from appfn.catalog.templates import LAST_LINE, first_line, normalize_lang
-from appfn.errors import HandlerLoadError
+from appfn.errors import HandlerLoadError, TemplateMismatchError
 from appfn.runtime.jsload import ensure_v8
 from appfn.runtime.languages import DEFAULT_FILENAMES, resolve_language
 from appfn.runtime.loader import check_source
 
 __all__ = ["TemplateMismatchError", "check_function", "check_js_source"]
-
-
-class TemplateMismatchError(HandlerLoadError):
-    """The first or last line is not the trigger's template line; ``expected_first``/``expected_last`` say what is."""
-
-    def __init__(self, message: str, line: int, expected_first: str, expected_last: str) -> None:
-        super().__init__(message, line)
-        self.expected_first = expected_first
-        self.expected_last = expected_last
 
 
 def check_function(

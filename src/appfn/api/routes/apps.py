@@ -15,6 +15,8 @@ from appfn.api.auth import principal
 from appfn.api.errors import ApiError
 from appfn.api.serialize import plain, version
 from appfn.catalog import load_catalog
+from appfn.errors import HandlerLoadError, TemplateMismatchError
+from appfn.runtime.checks import check_function
 
 router = APIRouter(tags=["apps"])
 
@@ -110,6 +112,7 @@ async def save_function(
     """Save the function for ``trigger``: a new version and a deploy job (poll its status).
     The version becomes active when its deploy completes; a failed deploy says why and where."""
     load_catalog().get(trigger)
+    await _check_template(body, trigger)
     saved = await _db(
         request, store.save_function, write=True, app_id=app_id, trigger=trigger, source=body.source,
         partner_id=who.owner, name=body.name, language=body.language, filename=body.filename,
@@ -125,6 +128,23 @@ async def save_function(
         },
         status_code=202,
     )
+
+
+async def _check_template(body: FunctionIn, trigger: str) -> None:
+    """The original's save rule for TypeScript/JavaScript: the first and last lines must be the
+    trigger's template lines (refused with the expected lines). Other problems are saved and
+    fail the deploy with their line, as for Python."""
+    if body.language == "python":
+        return
+    try:
+        await asyncio.to_thread(
+            check_function, body.source, body.filename, language=body.language, trigger=trigger
+        )
+    except TemplateMismatchError as exc:
+        detail = {"line": exc.line, "expected_first": exc.expected_first, "expected_last": exc.expected_last}
+        raise ApiError(422, str(exc), detail) from None
+    except HandlerLoadError:
+        pass
 
 
 @router.get("/v1/apps/{app_id}/functions")

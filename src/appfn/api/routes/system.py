@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from starlette.responses import Response
+from starlette.responses import PlainTextResponse, Response
 
 from appfn import metrics, store
 from appfn.api.auth import operator, principal
@@ -56,6 +56,32 @@ async def triggers(category: str | None = None) -> dict[str, Any]:
     catalog = load_catalog()
     chosen = catalog.by_category(category) if category else list(catalog)
     return {"items": [t.to_dict() for t in chosen]}
+
+
+@router.get("/v1/triggers/{name}/template", tags=["catalog"], response_class=PlainTextResponse)
+async def trigger_template(name: str, lang: str = Query("ts", pattern="^(ts|js|py)$")) -> str:
+    """The editor's starting point for ``name`` in TypeScript, JavaScript or Python."""
+    from appfn.catalog.templates import template
+
+    load_catalog().get(name)
+    return template(name, lang)
+
+
+@router.get("/v1/triggers/{name}/types", tags=["catalog"], response_class=PlainTextResponse)
+async def trigger_types(name: str) -> str:
+    """The ``.d.ts`` declarations a TypeScript function for ``name`` needs (context, Resp, Shipment)."""
+    from appfn.catalog.typescript import dts_for
+
+    load_catalog().get(name)
+    return dts_for(name)
+
+
+@router.get("/v1/types.d.ts", tags=["catalog"], response_class=PlainTextResponse)
+async def all_types() -> str:
+    """Every context type of the catalog, with the globals, as one ``.d.ts`` file."""
+    from appfn.catalog.typescript import render
+
+    return render()
 
 
 @router.get("/v1/triggers/{name}", tags=["catalog"])
