@@ -259,3 +259,5 @@ class ExecutionRow(Base):
 
 
 TABLES = [m.__table__ for m in Base.__subclasses__()]
+
+import appfn.demo.models  # noqa: E402,F401  (the demo store's tables share this metadata)

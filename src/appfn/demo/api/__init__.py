@@ -1,0 +1,1 @@
+"""The Admin API (``/admin/v2``): a sub-application with its own error format."""

@@ -1,0 +1,132 @@
+"""Who calls the Admin API and what they may do.
+
+* ``Authorization: Bearer aft_...``: an installation's access token (``appfn.demo.tokens``),
+  acting on that installation's store with its granted scopes;
+* ``Authorization: Bearer afk_...`` with the platform's **operator key** and ``X-Store-Id``:
+  the merchant (the demo store's own UI, seeding), on any store, with every scope.
+
+Routes declare the resource and whether they write: reads need ``<resource>.read`` or
+``<resource>.read_write``, writes need ``<resource>.read_write``; a token without it gets 401
+"The access token should have access to one of those scopes: ...". Then the store's rate
+limit is taken (429 with ``Retry-After`` when exhausted).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from appfn import store
+from appfn.catalog.scopes import satisfies
+from appfn.demo.api.common import state_of
+from appfn.demo.errors import AdminError
+from appfn.demo.tokens import TOKEN_PREFIX, token_principal
+from appfn.store.keys import KEY_PREFIX
+
+CACHE_TTL_S = 5.0  # a revoked token or a changed grant applies within this long
+STORE_HEADER = "X-Store-Id"
+
+
+@dataclass(frozen=True)
+class Access:
+    store_id: int
+    scopes: tuple[str, ...]
+    installation_id: str | None  # None: the operator acting as the merchant
+
+    def allows(self, scope: str) -> bool:
+        return self.installation_id is None or satisfies(self.scopes, scope)
+
+
+def _unauthorized(message: str) -> AdminError:
+    return AdminError(401, "unauthorized", message, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def authenticate(request: Request) -> Access:
+    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    credential = credential.strip()
+    if scheme.lower() != "bearer" or not credential:
+        raise _unauthorized("Send the access token: Authorization: Bearer <token>")
+    state = state_of(request)
+    if credential.startswith(KEY_PREFIX):
+        return await _operator(request, credential, state.platform.db, state.cache)
+    if not credential.startswith(TOKEN_PREFIX):
+        raise _unauthorized("The access token is invalid")
+    found = await _cached(state.cache, credential, lambda: asyncio.to_thread(token_principal, state.platform.db,
+                                                                              credential))  # fmt: skip
+    if found is None:
+        raise _unauthorized("The access token is invalid, expired or revoked")
+    return Access(found.store_id, found.granted_scopes, found.installation_id)
+
+
+async def _operator(request: Request, key: str, db: store.Database, cache: dict) -> Access:
+    found = await _cached(cache, key, lambda: asyncio.to_thread(_verify_key, db, key))
+    if found is None:
+        raise _unauthorized("The API key is invalid or revoked")
+    if not found.is_operator:
+        raise _unauthorized("A partner API key cannot act on a store: use the installation's access token")
+    raw = request.headers.get(STORE_HEADER, "").strip()
+    if not raw.isdigit() or int(raw) <= 0:
+        raise AdminError(400, "store_required", f"The operator key acts on the store named by the {STORE_HEADER} "
+                         "header", {STORE_HEADER: ["must be the store's numeric id"]})  # fmt: skip
+    store_id = int(raw)
+    exists = await _cached(cache, f"store:{store_id}", lambda: asyncio.to_thread(_store_exists, db, store_id))
+    if not exists:
+        raise AdminError(404, "not_found", f"The store {store_id} does not exist", {STORE_HEADER: ["unknown store"]})
+    return Access(store_id, (), None)
+
+
+async def _cached(cache: dict, key: str, load: Callable[[], Awaitable[object]]) -> object:
+    hit = cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < CACHE_TTL_S:
+        return hit[1]
+    value = await load()
+    if len(cache) > 10_000:  # bounded: a flood of random tokens must not grow it forever
+        cache.clear()
+    cache[key] = (time.monotonic(), value)
+    return value
+
+
+def _verify_key(db: store.Database, key: str) -> store.Principal | None:
+    with db.read_session() as session:
+        return store.verify_key(session, key, touch=False)
+
+
+def _store_exists(db: store.Database, store_id: int) -> bool:
+    from appfn.errors import NotFoundError
+
+    with db.read_session() as session:
+        try:
+            store.get_store(session, store_id)
+        except NotFoundError:
+            return False
+        return True
+
+
+def scopes_for(resource: str, write: bool) -> list[str]:
+    """The scopes that would do, in the order the message lists them."""
+    return [f"{resource}.read_write"] if write else [f"{resource}.read_write", f"{resource}.read"]
+
+
+def require(resource: str, *, write: bool) -> Callable[[Request], Awaitable[Access]]:
+    """A dependency: the caller, holding a scope of ``resource`` that allows reading (or writing)."""
+    needed = scopes_for(resource, write)
+
+    async def dependency(request: Request) -> Access:
+        access = await authenticate(request)
+        remaining, retry_after = state_of(request).limiter.take(access.store_id)
+        if retry_after:
+            limit = str(state_of(request).limiter.limit)
+            raise AdminError(
+                429, "too_many_requests", f"Too many requests for this store: retry in {retry_after} s",
+                headers={"Retry-After": str(retry_after), "X-RateLimit-Limit": limit, "X-RateLimit-Remaining": "0"},
+            )  # fmt: skip
+        if not any(access.allows(scope) for scope in needed):
+            raise _unauthorized(f"The access token should have access to one of those scopes: {', '.join(needed)}")
+        request.state.rate_remaining = remaining
+        return access
+
+    return dependency
