@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from appfn import __version__
 from appfn.api import errors
 from appfn.api.bodylimit import BodyLimit
-from appfn.api.routes import apps, events, executions, stores, system
+from appfn.api.routes import apps, events, executions, preview, stores, system
 from appfn.demo.api.app import create_admin_app
 from appfn.platform import Platform
 
@@ -37,7 +37,7 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
     app.state.key_cache = {}
     errors.install(app)
     # Ingestion first: the router tries routes in order and this is the hot path.
-    for module in (events, system, apps, stores, executions):
+    for module in (events, system, apps, preview, stores, executions):
         app.include_router(module.router)
     app.mount("/admin/v2", create_admin_app(platform))  # the demo store's Admin API (docs/demo-store.md)
     app.add_middleware(

@@ -235,6 +235,19 @@ def get_deploy_job(session: Session, job_id: str, *, partner_id: str | None) -> 
     return _to_job(*row)
 
 
+def latest_deploy(session: Session, function_version_id: str) -> DeployJob | None:
+    """The newest deploy job of a version (None when it has none); no owner check."""
+    stmt = (
+        select(DeployJobRow, FunctionVersionRow)
+        .join(FunctionVersionRow, FunctionVersionRow.id == DeployJobRow.function_version_id)
+        .where(DeployJobRow.function_version_id == function_version_id)
+        .order_by(DeployJobRow.created_at.desc(), DeployJobRow.id.desc())
+        .limit(1)
+    )
+    row = session.execute(stmt).one_or_none()
+    return _to_job(*row) if row else None
+
+
 def list_pending_deploys(session: Session, limit: int = 100) -> list[DeployJob]:
     """PENDING jobs, oldest first: the deployer's work list (platform-internal, no owner check)."""
     stmt = (
