@@ -21,9 +21,11 @@ CODE_CACHE_SIZE = 2048
 
 
 class Directory:
-    def __init__(self, db: store.Database, ttl_s: float = 1.0) -> None:
+    def __init__(self, db: store.Database, ttl_s: float = 1.0, job_ttl_s: float = 5.0) -> None:
         self.db = db
         self.ttl_s = ttl_s
+        # A queued job's target is re-read at most this often; local changes invalidate at once.
+        self.job_ttl_s = job_ttl_s
         self._targets: dict[tuple[int, str], tuple[float, list[Target]]] = {}
         self._code: OrderedDict[str, FunctionCode] = OrderedDict()
         self._jobs: dict[tuple[str, str, str], tuple[float, Target]] = {}
@@ -41,7 +43,7 @@ class Directory:
     def cached_target(self, installation_id: str, function_version_id: str, trigger: str) -> Target | None:
         """The job's target if it was looked up within the TTL (no I/O: safe on the event loop)."""
         cached = self._jobs.get((installation_id, function_version_id, trigger))
-        return cached[1] if cached and time.monotonic() - cached[0] < self.ttl_s else None
+        return cached[1] if cached and time.monotonic() - cached[0] < self.job_ttl_s else None
 
     def target(self, installation_id: str, function_version_id: str, trigger: str) -> Target:
         """The target of a queued job (raises NotFoundError when it no longer applies)."""
