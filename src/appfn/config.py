@@ -38,6 +38,8 @@ class Settings:
     async_timeout_s: float = 30.0
     memory_mb: int = 256
     allow_egress: tuple[str, ...] = field(default_factory=tuple)
+    demo: bool = False  # seed a demo store with sample records on start
+    demo_store_id: int = 1305146709
 
     @property
     def resolved_database_url(self) -> str:

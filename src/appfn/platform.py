@@ -82,6 +82,21 @@ class Platform:
         self.broker.close()
         self.db.engine.dispose()
 
+    def seed_demo(self) -> str:
+        """Register the demo store and fill it with sample records once (no events emitted)."""
+        from appfn.demo.seed import seed_demo_store
+
+        store_id = self.settings.demo_store_id
+        with self.db.session() as session:
+            store.upsert_store(session, store_id, "Demo store", is_demo=True)
+        summary = seed_demo_store(self.db, store_id)
+        if not summary.created:
+            return f"demo store {store_id}: already seeded"
+        return (
+            f"demo store {store_id}: {len(summary.customers)} customers, {len(summary.products)} products, "
+            f"{len(summary.orders)} orders"
+        )
+
     def ensure_operator_key(self) -> FirstStart:
         """On the very first start (no key at all), create an operator key for serve to print.
 

@@ -31,6 +31,7 @@ def serve(
     max_backlog: Annotated[
         int | None, typer.Option(help="Queued jobs past which ingestion answers 429 [APPFN_MAX_BACKLOG].")
     ] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Seed a demo store with sample records [APPFN_DEMO].")] = False,
 ) -> None:
     """Run the platform: HTTP API (OpenAPI at /docs), dispatcher and sandboxed workers.
 
@@ -49,7 +50,7 @@ def serve(
     flags = {
         "data_dir": data_dir, "host": host, "port": port, "database_url": database_url, "queue_url": queue_url,
         "sandbox": sandbox, "allow_egress": tuple(allow_egress) if allow_egress else None,
-        "max_attempts": max_attempts, "max_backlog": max_backlog,
+        "max_attempts": max_attempts, "max_backlog": max_backlog, "demo": demo or None,
     }  # fmt: skip
     settings = dataclasses.replace(settings, **{k: v for k, v in flags.items() if v is not None})
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -62,6 +63,8 @@ def serve(
     out.print(
         f"sandbox: {platform.runtime.sandbox.mode}  database: {platform.db.dialect}  queue: {queue}", soft_wrap=True
     )
+    if settings.demo:
+        out.print(platform.seed_demo(), soft_wrap=True)
     if first.operator_key:
         out.print(f"[yellow]first start: operator key (shown once):[/] {first.operator_key}", soft_wrap=True)
     from appfn.runtime.jsload import start_v8
