@@ -6,6 +6,7 @@
     │   └── ContextValidationError  a context or payload that breaks its schema (.violations)
     ├── ResponseContractError       a handler returned something that is not a valid response
     ├── FetchError                  outbound HTTP from a function failed (raised inside the function)
+    │   ├── AdminApiError           the store's Admin API answered success: false (.status, .code, .fields)
     │   ├── EgressDeniedError       the egress policy refused the destination
     │   ├── FetchTimeoutError       the call ran past its timeout
     │   └── ResponseTooLargeError   the body passed the size cap
@@ -75,6 +76,17 @@ class FetchError(AppFnError):
     def __init__(self, message: str, url: str | None = None) -> None:
         self.url = url
         super().__init__(message)
+
+
+class AdminApiError(FetchError):
+    def __init__(
+        self, message: str, url: str | None = None, *, status: int = 0, code: str | None = None,
+        fields: dict[str, list[str]] | None = None,
+    ) -> None:  # fmt: skip
+        self.status = status
+        self.code = code
+        self.fields = fields or {}
+        super().__init__(message, url)
 
 
 class EgressDeniedError(FetchError):

@@ -16,6 +16,7 @@ from appfn.dispatch.actions import ActionRunner
 from appfn.dispatch.directory import Directory
 from appfn.dispatch.ingest import Ingestor
 from appfn.dispatch.jobs import JOBS_QUEUE
+from appfn.dispatch.outbound import AdminApi
 from appfn.dispatch.retry import RetryPolicy
 from appfn.dispatch.worker import Dispatcher
 from appfn.errors import HandlerLoadError, SandboxError
@@ -59,6 +60,8 @@ class Platform:
             self.db, self.runtime, self.egress, self.directory,
             timeout_s=settings.sync_timeout_s, memory_mb=settings.memory_mb,
         )  # fmt: skip
+        self.admin_api = AdminApi(self.db)  # attached to the Admin API app by create_app
+        self.dispatcher.admin = self.actions.admin = self.admin_api
         self._deploys: set[asyncio.Task[None]] = set()
         self.accepting = False
 
@@ -79,6 +82,7 @@ class Platform:
             task.cancel()
         await self.runtime.close()
         await self.egress.aclose()
+        await self.admin_api.aclose()
         self.broker.close()
         self.db.engine.dispose()
 

@@ -39,7 +39,9 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
     # Ingestion first: the router tries routes in order and this is the hot path.
     for module in (events, system, apps, preview, stores, executions):
         app.include_router(module.router)
-    app.mount("/admin/v2", create_admin_app(platform))  # the demo store's Admin API (docs/demo-store.md)
+    admin = create_admin_app(platform)
+    app.mount("/admin/v2", admin)  # the demo store's Admin API (docs/demo-store.md)
+    platform.admin_api.attach(admin)  # functions reach it in-process, token added (dispatch/outbound.py)
     app.add_middleware(
         BodyLimit,
         max_bytes=platform.settings.max_body_bytes,

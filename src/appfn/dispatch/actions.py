@@ -24,6 +24,7 @@ from appfn import metrics, store
 from appfn.catalog import load_catalog, make_context
 from appfn.dispatch.directory import Directory
 from appfn.dispatch.jobs import EventRecord
+from appfn.dispatch.outbound import AdminApi, Outbound
 from appfn.runtime.egress import EgressClient
 from appfn.runtime.limits import InvocationResult, Limits
 from appfn.runtime.pool import Runtime
@@ -64,6 +65,7 @@ class ActionRunner:
         self.directory = directory
         self.timeout_s = timeout_s
         self.memory_mb = memory_mb
+        self.admin: AdminApi | None = None  # set by the platform: the Admin API route
 
     async def run(self, event: EventRecord) -> ActionDecision:
         started = time.monotonic()
@@ -88,11 +90,11 @@ class ActionRunner:
             event.trigger, event.data, settings=target.settings, merchant=event.store_id,
             created_at=event.created_at, copy=False,
         )  # fmt: skip
-        fetcher = self.egress.fetcher()
+        outbound = Outbound(self.egress, self.admin, target.installation_id)
         result = await self.runtime.invoke(
-            self.directory.code(target, return_type), context, limits, fetch=fetcher.fetch
+            self.directory.code(target, return_type), context, limits, fetch=outbound.fetch
         )
-        result.requests = fetcher.calls
+        result.requests = outbound.calls
         metrics.INVOCATIONS.labels(event.trigger, result.status).inc()
         metrics.DURATION.labels(event.trigger).observe(result.duration_ms / 1000)
         return result

@@ -22,6 +22,7 @@ from appfn import metrics, store
 from appfn.catalog import load_catalog, make_context
 from appfn.dispatch.directory import Directory
 from appfn.dispatch.jobs import JOBS_QUEUE, Job
+from appfn.dispatch.outbound import AdminApi, Outbound
 from appfn.dispatch.retry import RetryPolicy
 from appfn.errors import AppFnError
 from appfn.queue.base import Broker, Lease
@@ -74,6 +75,7 @@ class Dispatcher:
         self._done: list[_Done] = []
         self._flushed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        self.admin: AdminApi | None = None  # set by the platform: the Admin API route
 
     def wake(self) -> None:
         """New jobs are in the queue: lease now instead of at the next poll."""
@@ -147,11 +149,11 @@ class Dispatcher:
             merchant=job.event.store_id, created_at=job.event.created_at, copy=False,
         )  # fmt: skip
         limits = Limits(timeout_s=min(self.timeout_s, float(trigger.timeout_s)), memory_mb=self.memory_mb)
-        fetcher = self.egress.fetcher()
+        outbound = Outbound(self.egress, self.admin, target.installation_id)
         result = await self.runtime.invoke(
-            self.directory.code(target, trigger.return_type), context, limits, fetch=fetcher.fetch
+            self.directory.code(target, trigger.return_type), context, limits, fetch=outbound.fetch
         )
-        result.requests = fetcher.calls
+        result.requests = outbound.calls
         metrics.INVOCATIONS.labels(job.event.trigger, result.status).inc()
         metrics.DURATION.labels(job.event.trigger).observe(result.duration_ms / 1000)
         self._finish(_Done(lease, job, target, result, started))

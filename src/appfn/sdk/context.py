@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from appfn.errors import FetchError
+from appfn.sdk.api import AdminApiClient
 from appfn.sdk.fetch import FetchResponse, Transport, build_request, parse_response
 
 if TYPE_CHECKING:  # asyncio is imported lazily: `import appfn` stays fast for the CLI
@@ -66,6 +67,11 @@ class Context(Generic[D]):
             _transport=transport,
             _loop=loop,
         )
+
+    @property
+    def api(self) -> AdminApiClient:
+        """The store's Admin API, authenticated by the platform: ``await context.api.get("/customers/1")``."""
+        return AdminApiClient(self)
 
     async def fetch(
         self,

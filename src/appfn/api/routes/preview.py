@@ -18,6 +18,7 @@ from appfn.api.errors import ApiError
 from appfn.api.routes.apps import _db
 from appfn.catalog import load_catalog, make_context
 from appfn.demo.preview import preview_data, preview_form
+from appfn.dispatch.outbound import Outbound
 from appfn.errors import HandlerLoadError, TemplateMismatchError
 from appfn.runtime.checks import check_function
 from appfn.runtime.languages import DEFAULT_FILENAMES, normalize_language
@@ -52,9 +53,9 @@ async def preview(app_id: str, trigger: str, request: Request, who: Who = Depend
     data = await asyncio.to_thread(preview_data, platform.db, store_id, trigger, body)
     context = make_context(trigger, data, settings=installation.settings, merchant=store_id, copy=False)
     limits = Limits(timeout_s=float(spec.timeout_s), memory_mb=platform.settings.memory_mb)
-    fetcher = platform.egress.fetcher()
-    result = await platform.runtime.invoke(code, context, limits, fetch=fetcher.fetch)
-    result.requests = fetcher.calls
+    outbound = Outbound(platform.egress, platform.admin_api, installation.id)
+    result = await platform.runtime.invoke(code, context, limits, fetch=outbound.fetch)
+    result.requests = outbound.calls
     answer = result.to_dict()
     answer["context"] = {**context, "settings": installation.public_settings()}  # secrets masked
     return answer
