@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from appfn.demo.seed import seed_demo_store
 from tests.api.conftest import DEMO_STORE, Server, make_tenant
+from tests.cli.receiver import receiver
 
 GREET = """
 from appfn import Resp
@@ -69,3 +72,24 @@ def test_preview_errors_are_clear(server: Server, seeded: list[int]) -> None:
     assert inactive.status_code == 409 and "inactive" in inactive.json()["error"]
     other = make_tenant(server, "Nosy", ["customers.read"])
     assert other.client.post(path, json={"store_id": DEMO_STORE, "customer_id": seeded[0]}).status_code == 404
+
+
+def test_the_documented_typescript_example_runs_unchanged_through_preview(server: Server, seeded: list[int]) -> None:
+    source = (Path(__file__).resolve().parents[2] / "examples" / "crm_sync.ts").read_text()
+    with receiver({"id": "crm-7"}) as crm:
+        tenant = make_tenant(
+            server, "CRM partner", ["customers.read"],
+            settings_schema=[
+                {"id": "crmApiUrl", "type": "string"}, {"id": "crmApiKey", "type": "string", "format": "password"},
+            ],
+            settings={"crmApiUrl": f"{crm.url}/contacts", "crmApiKey": "k-9"},
+        )  # fmt: skip
+        assert tenant.deploy("customer.created", source, "typescript")["status"] == "COMPLETED"
+        path = f"/v1/apps/{tenant.app_id}/functions/customer.created/preview"
+        result = tenant.client.post(path, json={"store_id": DEMO_STORE, "customer_id": seeded[2]}).json()
+    assert result["status"] == "success", result["error"]
+    assert result["response"]["data"] == {"customer_id": seeded[2], "crm_id": "crm-7"}
+    [request] = crm.requests
+    assert {k.lower(): v for k, v in request["headers"].items()}["authorization"] == "Bearer k-9"
+    assert request["json"]["external_id"] == seeded[2] and request["json"]["event_type"] == "customer.created"
+    assert request["json"]["merchant_id"] == DEMO_STORE

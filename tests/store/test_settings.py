@@ -39,10 +39,10 @@ def test_a_good_schema_round_trips() -> None:
     [
         ("nope", "settings_schema", "expected a list"),
         ([42], "settings_schema[0]", "expected an object"),
-        ([{"type": "string"}], "settings_schema[0].id", "snake_case"),
-        ([{"id": "ApiKey", "type": "string"}], "settings_schema[0].id", "snake_case"),
-        ([{"id": "api-key", "type": "string"}], "settings_schema[0].id", "snake_case"),
-        ([{"id": "_x", "type": "string"}], "settings_schema[0].id", "snake_case"),
+        ([{"type": "string"}], "settings_schema[0].id", "identifier"),
+        ([{"id": "api key", "type": "string"}], "settings_schema[0].id", "identifier"),
+        ([{"id": "api-key", "type": "string"}], "settings_schema[0].id", "identifier"),
+        ([{"id": "_x", "type": "string"}], "settings_schema[0].id", "identifier"),
         ([{"id": "a", "type": "string"}, {"id": "b", "type": "date"}], "settings_schema[1].type", "one of"),
         ([{"id": "a", "type": "string", "format": "blink"}], "settings_schema[0].format", "one of"),
         ([{"id": "a", "type": "integer", "format": "password"}], "settings_schema[0].format", "only string"),
@@ -72,7 +72,7 @@ def test_duplicate_ids_name_both_places() -> None:
 
 
 def test_every_schema_problem_is_listed() -> None:
-    error = schema_error([{"id": "Bad", "type": "string"}, {"id": "ok", "type": "nope"}])
+    error = schema_error([{"id": "Bad id", "type": "string"}, {"id": "ok", "type": "nope"}])
     assert [f for f, _ in error.errors] == ["settings_schema[0].id", "settings_schema[1].type"]
 
 
@@ -144,3 +144,8 @@ def test_with_defaults_fills_fields_added_later() -> None:
         "vip_threshold": 3,
         "send_sms": False,
     }
+
+
+def test_camel_case_ids_of_the_original_examples_are_accepted() -> None:
+    fields = parse_settings_schema([{"id": "crmApiUrl", "type": "string"}, {"id": "crmApiKey", "type": "string"}])
+    assert [f.id for f in fields] == ["crmApiUrl", "crmApiKey"]

@@ -32,7 +32,9 @@ FIELD_TYPES = ("string", "number", "integer", "boolean")
 # Formats refine a string field; only password changes how the store treats the value (masked).
 FORMATS = ("password", "email", "url", "textarea", "color", "date", "time", "datetime", "phone")
 FIELD_KEYS = ("id", "type", "format", "label", "description", "default", "required")
-FIELD_ID_RE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
+# snake_case is the documented convention, but the original's own examples read
+# settings.crmApiUrl: any identifier a function can use as a key is accepted.
+FIELD_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 FIELD_ID_MAX = 64
 MAX_FIELDS = 100
 STRING_MAX = 10_000
@@ -115,7 +117,8 @@ def _parse_field(item: Any, where: str, errors: _Errors) -> SettingsField | None
     field_id = item.get("id")
     if not isinstance(field_id, str) or not FIELD_ID_RE.match(field_id) or len(field_id) > FIELD_ID_MAX:
         errors.add(
-            f"{where}.id", f"must be a snake_case name like 'api_key' (at most {FIELD_ID_MAX}), got {field_id!r}"
+            f"{where}.id",
+            f"must be an identifier like 'api_key' or 'crmApiUrl' (at most {FIELD_ID_MAX}), got {field_id!r}",
         )
     kind = item.get("type")
     if kind not in FIELD_TYPES:
