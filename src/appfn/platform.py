@@ -15,6 +15,7 @@ from appfn.config import Settings
 from appfn.dispatch.actions import ActionRunner
 from appfn.dispatch.directory import Directory
 from appfn.dispatch.ingest import Ingestor
+from appfn.dispatch.invoker import Invoker
 from appfn.dispatch.jobs import JOBS_QUEUE
 from appfn.dispatch.outbound import AdminApi
 from appfn.dispatch.retry import RetryPolicy
@@ -49,19 +50,15 @@ class Platform:
         self.egress = EgressClient(EgressPolicy(allow=settings.allow_egress))
         self.directory = Directory(self.db)
         self.retry = RetryPolicy(settings.max_attempts, settings.retry_base_s, settings.retry_max_s)
+        self.invoker = Invoker(self.runtime, self.egress, self.directory, memory_mb=settings.memory_mb)
         self.dispatcher = Dispatcher(
-            self.db, self.broker, self.runtime, self.egress, self.directory,
-            concurrency=settings.dispatch_concurrency, retry=self.retry,
-            timeout_s=settings.async_timeout_s, memory_mb=settings.memory_mb,
-            lease_timeout_s=settings.lease_timeout_s,
+            self.db, self.broker, self.invoker, concurrency=settings.dispatch_concurrency, retry=self.retry,
+            timeout_s=settings.async_timeout_s, lease_timeout_s=settings.lease_timeout_s,
         )  # fmt: skip
         self.ingestor = Ingestor(self.db, self.broker, self.directory, settings.max_attempts, settings.max_backlog)
-        self.actions = ActionRunner(
-            self.db, self.runtime, self.egress, self.directory,
-            timeout_s=settings.sync_timeout_s, memory_mb=settings.memory_mb,
-        )  # fmt: skip
+        self.actions = ActionRunner(self.db, self.invoker, timeout_s=settings.sync_timeout_s)
         self.admin_api = AdminApi(self.db)  # attached to the Admin API app by create_app
-        self.dispatcher.admin = self.actions.admin = self.admin_api
+        self.invoker.admin = self.admin_api
         self._deploys: set[asyncio.Task[None]] = set()
         self.accepting = False
 

@@ -20,14 +20,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from appfn import metrics, store
-from appfn.catalog import load_catalog, make_context
-from appfn.dispatch.directory import Directory
+from appfn import store
+from appfn.dispatch.invoker import Invoker
 from appfn.dispatch.jobs import EventRecord
-from appfn.dispatch.outbound import AdminApi, Outbound
-from appfn.runtime.egress import EgressClient
-from appfn.runtime.limits import InvocationResult, Limits
-from appfn.runtime.pool import Runtime
+from appfn.runtime.limits import InvocationResult
 
 
 @dataclass
@@ -52,28 +48,20 @@ class ActionRunner:
     def __init__(
         self,
         db: store.Database,
-        runtime: Runtime,
-        egress: EgressClient,
-        directory: Directory,
+        invoker: Invoker,
         *,
         timeout_s: float,
-        memory_mb: int,
     ) -> None:
         self.db = db
-        self.runtime = runtime
-        self.egress = egress
-        self.directory = directory
+        self.invoker = invoker
+        self.directory = invoker.directory
         self.timeout_s = timeout_s
-        self.memory_mb = memory_mb
-        self.admin: AdminApi | None = None  # set by the platform: the Admin API route
 
     async def run(self, event: EventRecord) -> ActionDecision:
         started = time.monotonic()
-        trigger = load_catalog().get(event.trigger)
         targets = await asyncio.to_thread(self._targets, event)
-        limits = Limits(timeout_s=min(self.timeout_s, float(trigger.timeout_s)), memory_mb=self.memory_mb)
         began = datetime.now(UTC)
-        results = await asyncio.gather(*(self._invoke(event, t, trigger.return_type, limits) for t in targets))
+        results = await asyncio.gather(*(self.invoker.invoke(event, t, self.timeout_s) for t in targets))
         decision = _decide(targets, results)
         decision.duration_ms = (time.monotonic() - started) * 1000
         await asyncio.to_thread(self._record, event, targets, results, began)
@@ -82,22 +70,6 @@ class ActionRunner:
     def _targets(self, event: EventRecord) -> list[store.Target]:
         with self.db.read_session() as session:
             return self.directory.targets(session, event.store_id, event.trigger)
-
-    async def _invoke(
-        self, event: EventRecord, target: store.Target, return_type: str, limits: Limits
-    ) -> InvocationResult:
-        context = make_context(
-            event.trigger, event.data, settings=target.settings, merchant=event.store_id,
-            created_at=event.created_at, copy=False,
-        )  # fmt: skip
-        outbound = Outbound(self.egress, self.admin, target.installation_id)
-        result = await self.runtime.invoke(
-            self.directory.code(target, return_type), context, limits, fetch=outbound.fetch
-        )
-        result.requests = outbound.calls
-        metrics.INVOCATIONS.labels(event.trigger, result.status).inc()
-        metrics.DURATION.labels(event.trigger).observe(result.duration_ms / 1000)
-        return result
 
     def _record(
         self,

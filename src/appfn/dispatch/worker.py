@@ -13,22 +13,16 @@ import contextlib
 import logging
 import os
 import socket
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from appfn import metrics, store
-from appfn.catalog import load_catalog, make_context
-from appfn.dispatch.directory import Directory
+from appfn.dispatch.invoker import Invoker
 from appfn.dispatch.jobs import JOBS_QUEUE, Job
-from appfn.dispatch.outbound import AdminApi, Outbound
 from appfn.dispatch.retry import RetryPolicy
 from appfn.errors import AppFnError
 from appfn.queue.base import Broker, Lease
-from appfn.runtime.egress import EgressClient
-from appfn.runtime.limits import InvocationResult, Limits
-from appfn.runtime.pool import Runtime
+from appfn.runtime.limits import InvocationResult
 
 log = logging.getLogger(__name__)
 
@@ -48,25 +42,20 @@ class Dispatcher:
         self,
         db: store.Database,
         broker: Broker,
-        runtime: Runtime,
-        egress: EgressClient,
-        directory: Directory,
+        invoker: Invoker,
         *,
         concurrency: int,
         retry: RetryPolicy,
         timeout_s: float,
-        memory_mb: int,
         lease_timeout_s: float,
     ) -> None:
         self.db = db
         self.broker = broker
-        self.runtime = runtime
-        self.egress = egress
-        self.directory = directory
+        self.invoker = invoker
+        self.directory = invoker.directory
         self.concurrency = concurrency
         self.retry = retry
         self.timeout_s = timeout_s
-        self.memory_mb = memory_mb
         self.lease_timeout_s = lease_timeout_s
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self._wake = asyncio.Event()
@@ -75,7 +64,6 @@ class Dispatcher:
         self._done: list[_Done] = []
         self._flushed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
-        self.admin: AdminApi | None = None  # set by the platform: the Admin API route
 
     def wake(self) -> None:
         """New jobs are in the queue: lease now instead of at the next poll."""
@@ -143,19 +131,7 @@ class Dispatcher:
         except AppFnError as exc:
             self._finish(_Done(lease, job, None, None, started, str(exc)))
             return
-        trigger = load_catalog().get(job.event.trigger)
-        context = make_context(
-            job.event.trigger, job.event.data, settings=target.settings,
-            merchant=job.event.store_id, created_at=job.event.created_at, copy=False,
-        )  # fmt: skip
-        limits = Limits(timeout_s=min(self.timeout_s, float(trigger.timeout_s)), memory_mb=self.memory_mb)
-        outbound = Outbound(self.egress, self.admin, target.installation_id)
-        result = await self.runtime.invoke(
-            self.directory.code(target, trigger.return_type), context, limits, fetch=outbound.fetch
-        )
-        result.requests = outbound.calls
-        metrics.INVOCATIONS.labels(job.event.trigger, result.status).inc()
-        metrics.DURATION.labels(job.event.trigger).observe(result.duration_ms / 1000)
+        result = await self.invoker.invoke(job.event, target, self.timeout_s)
         self._finish(_Done(lease, job, target, result, started))
 
     def _target(self, job: Job) -> store.Target:
@@ -239,11 +215,3 @@ class Dispatcher:
             finished_at=datetime.now(UTC),
             job_id=d.lease.job_id,
         )
-
-
-def now_ms() -> float:
-    return time.monotonic() * 1000
-
-
-def describe(value: Any) -> str:
-    return repr(value)[:200]
