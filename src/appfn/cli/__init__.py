@@ -14,7 +14,7 @@ app = typer.Typer(
 
 
 def _register() -> None:
-    from appfn.cli import deploy, emit, invoke, keys, logs, scaffold, serve, triggers
+    from appfn.cli import deploy, emit, invoke, keys, logs, preview, scaffold, serve, triggers
 
     app.add_typer(triggers.app, name="triggers")
     app.command("invoke")(invoke.invoke)
@@ -23,6 +23,7 @@ def _register() -> None:
     app.command("deploy")(deploy.deploy)
     app.command("logs")(logs.logs)
     app.command("emit")(emit.emit)
+    app.command("preview")(preview.preview)
     app.add_typer(keys.app, name="keys")
 
 
