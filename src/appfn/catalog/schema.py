@@ -58,7 +58,7 @@ def schema_basis(trigger_name: str) -> str:
     return _read("payload_data.json")["$defs"][model].get("x-basis", "inferred")
 
 
-def _refs(node: Any) -> set[str]:
+def local_refs(node: Any) -> set[str]:
     # Names of local "#/$defs/<name>" references anywhere under node.
     found: set[str] = set()
     if isinstance(node, dict):
@@ -66,17 +66,17 @@ def _refs(node: Any) -> set[str]:
         if isinstance(ref, str) and ref.startswith(_DEFS):
             found.add(ref[len(_DEFS) :])
         for value in node.values():
-            found |= _refs(value)
+            found |= local_refs(value)
     elif isinstance(node, list):
         for value in node:
-            found |= _refs(value)
+            found |= local_refs(value)
     return found
 
 
 def _closure(defs: dict[str, Any], start: dict[str, Any]) -> dict[str, Any]:
     # Every $defs entry reachable from start, in payload_data.json order.
     needed: set[str] = set()
-    todo = list(_refs(start))
+    todo = list(local_refs(start))
     while todo:
         name = todo.pop()
         if name in needed:
@@ -84,7 +84,7 @@ def _closure(defs: dict[str, Any], start: dict[str, Any]) -> dict[str, Any]:
         if name not in defs:
             raise CatalogError(f"payload_data.json refers to a missing model {name!r}")
         needed.add(name)
-        todo.extend(_refs(defs[name]))
+        todo.extend(local_refs(defs[name]))
     return {name: defs[name] for name in defs if name in needed}
 
 

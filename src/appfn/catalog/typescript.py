@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from appfn.catalog.model import load_catalog
-from appfn.catalog.schema import envelope_schema, model_name, payload_models
+from appfn.catalog.schema import envelope_schema, local_refs, model_name, payload_models
 from appfn.catalog.templates import context_type_name
 
 FILENAME = "appfn.d.ts"
@@ -124,22 +124,8 @@ def _closure(defs: dict[str, Any], start: list[str]) -> list[str]:
         name = todo.pop()
         if name not in needed:
             needed.add(name)
-            todo += sorted(_refs(defs[name]))
+            todo += sorted(local_refs(defs[name]))
     return [n for n in defs if n in needed]
-
-
-def _refs(node: Any) -> set[str]:
-    found: set[str] = set()
-    if isinstance(node, dict):
-        ref = node.get("$ref")
-        if isinstance(ref, str) and ref.startswith(_DEFS):
-            found.add(ref[len(_DEFS) :])
-        for value in node.values():
-            found |= _refs(value)
-    elif isinstance(node, list):
-        for value in node:
-            found |= _refs(value)
-    return found
 
 
 # ------------------------------------------------------------------------ JSON Schema → TypeScript
