@@ -21,6 +21,7 @@ def test_no_bad_body_gets_a_500(server: Server) -> None:
         ("PUT", f"/v1/apps/{tenant.app_id}/functions/customer.created"),
         ("PUT", f"/v1/apps/{tenant.app_id}/functions/not.a.trigger"),
         ("POST", f"/v1/apps/{tenant.app_id}/functions/customer.created/rollback"),
+        ("POST", f"/v1/apps/{tenant.app_id}/functions/customer.created/preview"),
         ("POST", "/v1/installations"), ("PATCH", f"/v1/installations/{tenant.installation_id}"),
         ("POST", "/v1/keys"), ("GET", "/v1/executions?limit=0"), ("GET", "/v1/executions?status=bogus"),
         ("GET", "/v1/executions?since=yesterday"), ("GET", "/v1/executions?cursor=%%%"),

@@ -16,6 +16,7 @@ from appfn import store
 from appfn.api.auth import principal
 from appfn.api.errors import ApiError
 from appfn.api.routes.apps import _db
+from appfn.api.routes.events import _json_body
 from appfn.catalog import load_catalog, make_context
 from appfn.demo.preview import preview_data, preview_form
 from appfn.dispatch.outbound import Outbound
@@ -33,7 +34,7 @@ async def preview(app_id: str, trigger: str, request: Request, who: Who = Depend
     """Answers ``{status, response, duration_ms, console, error, requests}``; a function that
     fails is a normal answer (status ``failure``), not an HTTP error."""
     spec = load_catalog().get(trigger)
-    body = await request.json() if await request.body() else {}
+    body = await _json_body(request) if await request.body() else {}
     if not isinstance(body, dict):
         raise ApiError(422, "invalid preview", [{"path": "", "message": "expected a JSON object"}])
     store_id = body.get("store_id")
