@@ -35,6 +35,7 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
     )
     app.state.platform = platform
     app.state.key_cache = {}
+    app.state.stores_cache = [0.0, {}]
     errors.install(app)
     # Ingestion first: the router tries routes in order and this is the hot path.
     for module in (events, system, apps, preview, stores, executions):

@@ -77,13 +77,12 @@ def install(app: FastAPI) -> None:
 
 
 def _status_of(exc: errors.AppFnError) -> tuple[int, Any]:
-    """Status for our exceptions that have no handler of their own (store errors by name)."""
-    name = type(exc).__name__
-    if name == "NotFoundError":
+    """Status for our exceptions that have no handler of their own."""
+    if isinstance(exc, errors.NotFoundError):
         return 404, None
-    if name == "ConflictError":
+    if isinstance(exc, errors.ConflictError):
         return 409, None
-    if name in ("ValidationError", "HandlerLoadError", "CatalogError"):
+    if isinstance(exc, errors.ValidationError | errors.HandlerLoadError | errors.CatalogError):
         field = getattr(exc, "field", None)
         line = getattr(exc, "line", None)
         return 422, {"field": field} if field else ({"line": line} if line else None)

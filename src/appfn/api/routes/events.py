@@ -47,7 +47,7 @@ async def _check_stores(request: Request, who: store.Principal, events: list[Eve
         with platform.db.read_session() as session:
             return {s.id: s.is_demo for s in store.list_stores(session)}
 
-    cached = request.app.state.__dict__.setdefault("stores", [0.0, {}])
+    cached = request.app.state.stores_cache  # [checked at, {store id: is demo}]
     if any(e.store_id not in cached[1] for e in events) or time.monotonic() - cached[0] > 1.0:
         cached[:] = [time.monotonic(), await asyncio.to_thread(known)]  # not a query per event
     stores: dict[int, bool] = cached[1]

@@ -65,18 +65,13 @@ def _money(s: DemoShipmentRow, order: DemoOrderRow) -> tuple[dict[str, Any], dic
     return amount(cost), amount(cod)
 
 
-def shipment_data(s: DemoShipmentRow, order: DemoOrderRow, store: StoreInfo) -> dict[str, Any]:
-    """shipment.creating / created / cancelling / cancelled (and the Admin API's shipment)."""
+def _core(s: DemoShipmentRow, order: DemoOrderRow, *, source: str) -> dict[str, Any]:
+    """The fields both shapes of a shipment share, in the documented order."""
     total, cod = _money(s, order)
-    courier = s.courier_id or 0
     return {
-        "id": s.id,
-        "order_id": order.id,
-        "order_reference_id": order.reference_id,
-        "reference": {"external_id": str(order.reference_id), "external_additional_id": f"OM{order.id}"},
         "created_at": php_date(s.created_at),
         "type": s.type,
-        "courier_id": courier,
+        "courier_id": s.courier_id or 0,
         "courier_name": s.courier_name or "",
         "courier_logo": "",
         "shipping_number": s.shipping_number,
@@ -86,12 +81,24 @@ def shipment_data(s: DemoShipmentRow, order: DemoOrderRow, store: StoreInfo) -> 
         "tracking_link": s.tracking_link,
         "label": s.label,
         "payment_method": order.payment_method,
-        "source": "api",
+        "source": source,
         "status": s.status,
         "total": total,
         "cash_on_delivery": cod,
         "is_international": order.shipping_address.get("country_code", "SA") != "SA",
         "total_weight": {"value": _weight(order), "units": "kg"},
+    }
+
+
+def shipment_data(s: DemoShipmentRow, order: DemoOrderRow, store: StoreInfo) -> dict[str, Any]:
+    """shipment.creating / created / cancelling / cancelled (and the Admin API's shipment)."""
+    courier = s.courier_id or 0
+    return {
+        "id": s.id,
+        "order_id": order.id,
+        "order_reference_id": order.reference_id,
+        "reference": {"external_id": str(order.reference_id), "external_additional_id": f"OM{order.id}"},
+        **_core(s, order, source="api"),
         "billing_account": "merchant",
         "description": ", ".join(f"{i['name']} x{i['quantity']}" for i in order.items),
         "remarks": s.status_note or "",
@@ -117,7 +124,6 @@ def shipment_data(s: DemoShipmentRow, order: DemoOrderRow, store: StoreInfo) -> 
 
 def order_shipment(s: DemoShipmentRow, order: DemoOrderRow, store: StoreInfo) -> dict[str, Any]:
     """A shipment as an order lists it (the order.created example's ``shipments[0]``)."""
-    total, cod = _money(s, order)
     courier = s.courier_id or 0
     ship_from = {**_ship_from(), "region": dict(_REGION), "short_address": "RRRA1234",
                  "building_number": "1234", "additional_number": "5678"}  # fmt: skip
@@ -130,24 +136,7 @@ def order_shipment(s: DemoShipmentRow, order: DemoOrderRow, store: StoreInfo) ->
             party[key] = party[key] or ""
     return {
         "id": s.id,
-        "created_at": php_date(s.created_at),
-        "type": s.type,
-        "courier_id": courier,
-        "courier_name": s.courier_name or "",
-        "courier_logo": "",
-        "shipping_number": s.shipping_number,
-        "tracking_number": s.tracking_number,
-        "pickup_id": None,
-        "trackable": s.tracking_link is not None,
-        "tracking_link": s.tracking_link,
-        "label": s.label,
-        "payment_method": order.payment_method,
-        "source": "store",
-        "status": s.status,
-        "total": total,
-        "cash_on_delivery": cod,
-        "is_international": order.shipping_address.get("country_code", "SA") != "SA",
-        "total_weight": {"value": _weight(order), "units": "kg"},
+        **_core(s, order, source="store"),
         "shipping_route": dict(_ROUTE),
         "packages": [
             {"item_id": i["id"], "external_id": None, "quantity": i["quantity"], "weight": _kg(i["weight"])}
