@@ -12,6 +12,7 @@ from appfn import __version__
 from appfn.api import errors
 from appfn.api.bodylimit import BodyLimit
 from appfn.api.routes import apps, events, executions, preview, stores, system
+from appfn.console.app import install_console
 from appfn.demo.api.app import create_admin_app
 from appfn.platform import Platform
 
@@ -43,6 +44,7 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
     admin = create_admin_app(platform)
     app.mount("/admin/v2", admin)  # the demo store's Admin API (docs/demo-store.md)
     platform.admin_api.attach(admin)  # functions reach it in-process, token added (dispatch/outbound.py)
+    install_console(app, platform)  # the web console at / (docs/console.md)
     app.add_middleware(
         BodyLimit,
         max_bytes=platform.settings.max_body_bytes,

@@ -1,5 +1,7 @@
 """``Authorization: Bearer <key>``: who is calling. 401 without a valid key; routes that only an
-operator may use answer 403 to partners. Partner-owned lookups pass ``principal.owner`` to the
+operator may use answer 403 to partners. The web console's session cookie is accepted too (the
+console's scripts use this API), with its CSRF token required on every write
+(``appfn.console.session``). Partner-owned lookups pass ``principal.owner`` to the
 store, which answers "not found" for another partner's resource (no existence leak)."""
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from fastapi import Depends, Request
 
 from appfn import store
 from appfn.api.errors import ApiError
+from appfn.console import session
 
 _CACHE_TTL_S = 5.0  # a revoked key stops working within this long on other processes
 
@@ -18,8 +21,15 @@ _CACHE_TTL_S = 5.0  # a revoked key stops working within this long on other proc
 async def principal(request: Request) -> store.Principal:
     header = request.headers.get("authorization", "")
     scheme, _, key = header.partition(" ")
-    if scheme.lower() != "bearer" or not key.strip():
+    if not header and (cookie_key := session.session_key(request)):
+        key = _console_key(request, cookie_key)
+    elif scheme.lower() != "bearer" or not key.strip():
         raise ApiError(401, "missing API key", "send Authorization: Bearer <key>", {"WWW-Authenticate": "Bearer"})
+    return await verify(request, key)
+
+
+async def verify(request: Request, key: str) -> store.Principal:
+    """The principal of ``key`` (cached a few seconds); 401 when it is unknown or revoked."""
     platform = request.app.state.platform
     cache: dict[str, tuple[float, store.Principal]] = request.app.state.key_cache
     hit = cache.get(key)
@@ -32,9 +42,17 @@ async def principal(request: Request) -> store.Principal:
     return found
 
 
+def _console_key(request: Request, key: str) -> str:
+    if request.method not in session.SAFE_METHODS:
+        token = request.headers.get(session.CSRF_HEADER)
+        if not session.csrf_valid(request.app.state.console_secret, key, token):
+            raise ApiError(403, "missing or wrong CSRF token", f"the console sends it as {session.CSRF_HEADER}")
+    return key
+
+
 def _verify(db: store.Database, key: str) -> store.Principal | None:
-    with db.session() as session:
-        return store.verify_key(session, key)
+    with db.session() as s:
+        return store.verify_key(s, key)
 
 
 async def operator(who: store.Principal = Depends(principal)) -> store.Principal:  # noqa: B008

@@ -3,7 +3,10 @@
 * ``Authorization: Bearer aft_...``: an installation's access token (``appfn.demo.tokens``),
   acting on that installation's store with its granted scopes;
 * ``Authorization: Bearer afk_...`` with the platform's **operator key** and ``X-Store-Id``:
-  the merchant (the demo store's own UI, seeding), on any store, with every scope.
+  the merchant (the demo store's own UI, seeding), on any store, with every scope;
+* the web console's session cookie (``appfn.console.session``) with ``X-Store-Id``: the
+  operator on any store, a partner on a **demo** store (the partner's test merchant), with every
+  scope; writes need the console's CSRF token.
 
 Routes declare the resource and whether they write: reads need ``<resource>.read`` or
 ``<resource>.read_write``, writes need ``<resource>.read_write``; a token without it gets 401
@@ -22,6 +25,7 @@ from fastapi import Request
 
 from appfn import store
 from appfn.catalog.scopes import satisfies
+from appfn.console import session
 from appfn.demo.api.common import state_of
 from appfn.demo.errors import AdminError
 from appfn.demo.tokens import TOKEN_PREFIX, token_principal
@@ -46,7 +50,10 @@ def _unauthorized(message: str) -> AdminError:
 
 
 async def authenticate(request: Request) -> Access:
-    scheme, _, credential = request.headers.get("authorization", "").partition(" ")
+    header = request.headers.get("authorization", "")
+    if not header and (cookie_key := session.session_key(request)):
+        return await _console(request, cookie_key)
+    scheme, _, credential = header.partition(" ")
     credential = credential.strip()
     if scheme.lower() != "bearer" or not credential:
         raise _unauthorized("Send the access token: Authorization: Bearer <token>")
@@ -62,19 +69,31 @@ async def authenticate(request: Request) -> Access:
     return Access(found.store_id, found.granted_scopes, found.installation_id)
 
 
-async def _operator(request: Request, key: str, db: store.Database, cache: dict) -> Access:
+async def _console(request: Request, key: str) -> Access:
+    state = state_of(request)
+    if request.method not in session.SAFE_METHODS:
+        secret = state.cache.get("console:secret") or session.load_secret(state.platform.settings.data_dir)
+        state.cache["console:secret"] = secret
+        if not session.csrf_valid(secret, key, request.headers.get(session.CSRF_HEADER)):
+            raise AdminError(403, "csrf", f"Missing or wrong CSRF token (the console sends {session.CSRF_HEADER})")
+    return await _operator(request, key, state.platform.db, state.cache, partner_on_demo=True)
+
+
+async def _operator(
+    request: Request, key: str, db: store.Database, cache: dict, *, partner_on_demo: bool = False
+) -> Access:
     found = await _cached(cache, key, lambda: asyncio.to_thread(_verify_key, db, key))
     if found is None:
         raise _unauthorized("The API key is invalid or revoked")
-    if not found.is_operator:
+    if not found.is_operator and not partner_on_demo:
         raise _unauthorized("A partner API key cannot act on a store: use the installation's access token")
     raw = request.headers.get(STORE_HEADER, "").strip()
     if not raw.isdigit() or int(raw) <= 0:
         raise AdminError(400, "store_required", f"The operator key acts on the store named by the {STORE_HEADER} "
                          "header", {STORE_HEADER: ["must be the store's numeric id"]})  # fmt: skip
     store_id = int(raw)
-    exists = await _cached(cache, f"store:{store_id}", lambda: asyncio.to_thread(_store_exists, db, store_id))
-    if not exists:
+    is_demo = await _cached(cache, f"store:{store_id}", lambda: asyncio.to_thread(_store_is_demo, db, store_id))
+    if is_demo is None or (not found.is_operator and not is_demo):  # a partner sees no other store
         raise AdminError(404, "not_found", f"The store {store_id} does not exist", {STORE_HEADER: ["unknown store"]})
     return Access(store_id, (), None)
 
@@ -91,19 +110,19 @@ async def _cached(cache: dict, key: str, load: Callable[[], Awaitable[object]]) 
 
 
 def _verify_key(db: store.Database, key: str) -> store.Principal | None:
-    with db.read_session() as session:
-        return store.verify_key(session, key, touch=False)
+    with db.read_session() as s:
+        return store.verify_key(s, key, touch=False)
 
 
-def _store_exists(db: store.Database, store_id: int) -> bool:
+def _store_is_demo(db: store.Database, store_id: int) -> bool | None:
+    """Whether the store is a demo store; None when it does not exist."""
     from appfn.errors import NotFoundError
 
-    with db.read_session() as session:
+    with db.read_session() as s:
         try:
-            store.get_store(session, store_id)
+            return store.get_store(s, store_id).is_demo
         except NotFoundError:
-            return False
-        return True
+            return None
 
 
 def scopes_for(resource: str, write: bool) -> list[str]:

@@ -1,0 +1,7 @@
+"""Console section: apps."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

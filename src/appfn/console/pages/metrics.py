@@ -1,0 +1,7 @@
+"""Console section: metrics."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

@@ -1,0 +1,7 @@
+"""Console section: stores."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
