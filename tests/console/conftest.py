@@ -37,7 +37,7 @@ def browser() -> Iterator[object]:
 
 
 @pytest.fixture
-def page(browser, console_server: Server) -> Iterator[object]:  # noqa: ANN001
+def page(browser, console_server: Server) -> Iterator[object]:
     """A fresh browser context on the server, not signed in. Dialogs (confirm) are accepted."""
     context = browser.new_context(base_url=console_server.url, viewport={"width": 1400, "height": 900})
     context.set_default_timeout(15_000)
@@ -47,7 +47,7 @@ def page(browser, console_server: Server) -> Iterator[object]:  # noqa: ANN001
     context.close()
 
 
-def sign_in(page, key: str) -> None:  # noqa: ANN001
+def sign_in(page, key: str) -> None:
     """Through the form; a page that was redirected to the form comes back where it was."""
     if "/login" not in page.url:
         page.goto("/login")
@@ -56,7 +56,7 @@ def sign_in(page, key: str) -> None:  # noqa: ANN001
     page.wait_for_url(lambda url: "/login" not in url)
 
 
-def shot(page, name: str) -> Path:  # noqa: ANN001
+def shot(page, name: str) -> Path:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)

@@ -46,7 +46,7 @@ def test_api_writes_with_the_cookie_need_the_csrf_token(console_server: Server) 
         assert client.post("/logout", data={"csrf": token}).status_code == 303
 
 
-def test_sign_in_and_out_in_the_browser(page, console_server: Server) -> None:  # noqa: ANN001
+def test_sign_in_and_out_in_the_browser(page, console_server: Server) -> None:
     page.goto("/?from=test")
     assert "/login" in page.url
     shot(page, "00-sign-in")

@@ -22,13 +22,13 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/login")
-async def login_form(request: Request, next: str | None = None) -> Response:  # noqa: A002
+async def login_form(request: Request, next: str | None = None) -> Response:
     return web.render(request, "login.html", None, next=_safe_next(next), error=None)
 
 
 @router.post("/login")
 async def login(
-    request: Request, key: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"  # noqa: A002
+    request: Request, key: Annotated[str, Form()] = "", next: Annotated[str, Form()] = "/"
 ) -> Response:
     key = key.strip()
     if not key:
