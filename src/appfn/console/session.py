@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 COOKIE = "appfn_session"
+SIGNED_OUT = "appfn_signed_out"  # after "Sign out", the demo's automatic sign-in stays off
 CSRF_HEADER = "X-CSRF-Token"
 CSRF_FIELD = "csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -58,7 +59,10 @@ def set_session(response: Response, request: Request, key: str) -> None:
     response.set_cookie(
         COOKIE, key, max_age=_MAX_AGE_S, httponly=True, samesite="lax", secure=request.url.scheme == "https", path="/"
     )
+    response.delete_cookie(SIGNED_OUT, path="/")
 
 
-def clear_session(response: Response) -> None:
+def clear_session(response: Response, *, signed_out: bool = False) -> None:
     response.delete_cookie(COOKIE, path="/")
+    if signed_out:
+        response.set_cookie(SIGNED_OUT, "1", httponly=True, samesite="lax", path="/")

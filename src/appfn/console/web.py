@@ -74,10 +74,13 @@ async def viewer(request: Request) -> Viewer:
     return Viewer(principal, key, session.csrf_token(request.app.state.console_secret, key), new_session)
 
 
-def demo_key(request: Request) -> str | None:
-    """``appfn serve --demo`` on a loopback address opens straight into the demo partner."""
+def demo_key(request: Request, *, after_sign_out: bool = False) -> str | None:
+    """``appfn serve --demo`` on a loopback address opens straight into the demo partner
+    (unless the browser signed out: then the sign-in page offers it)."""
     platform = request.app.state.platform
     if not platform.settings.demo or not _loopback(request):
+        return None
+    if request.cookies.get(session.SIGNED_OUT) and not after_sign_out:
         return None
     return getattr(platform, "demo_partner_key", None)
 
