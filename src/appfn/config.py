@@ -40,6 +40,13 @@ class Settings:
     allow_egress: tuple[str, ...] = field(default_factory=tuple)
     demo: bool = False  # seed a demo store with sample records on start
     demo_store_id: int = 1305146709
+    # Where people and functions reach this server; default http://<host>:<port> (127.0.0.1 for a
+    # wildcard host). Functions' requests to <public_url>/inspect/... are answered in-process.
+    public_url: str = ""
+    # The Admin API base functions call (context.api, or fetch without a token): answered in-process
+    # by the demo store's Admin API with the installation's token added.
+    admin_api_base: str = "https://api.salla.dev/admin/v2"
+    inspector_max_requests: int = 1000  # the request inspector keeps this many, newest first
 
     @property
     def resolved_database_url(self) -> str:
@@ -48,6 +55,14 @@ class Settings:
     @property
     def resolved_queue_url(self) -> str:
         return self.queue_url or f"sqlite:///{(self.data_dir / 'queue.db').resolve()}"
+
+    @property
+    def resolved_public_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from appfn import store
 from appfn.catalog import load_catalog
 from appfn.config import Settings
+from appfn.demo.demo_apps import DemoSetup
+from appfn.demo.inspector import Inspector
 from appfn.dispatch.actions import ActionRunner
 from appfn.dispatch.directory import Directory
 from appfn.dispatch.ingest import Ingestor
@@ -57,8 +59,11 @@ class Platform:
         )  # fmt: skip
         self.ingestor = Ingestor(self.db, self.broker, self.directory, settings.max_attempts, settings.max_backlog)
         self.actions = ActionRunner(self.db, self.invoker, timeout_s=settings.sync_timeout_s)
-        self.admin_api = AdminApi(self.db)  # attached to the Admin API app by create_app
+        self.admin_api = AdminApi(self.db, settings.admin_api_base)  # attached to the Admin API app by create_app
+        self.inspector = Inspector(self.db, settings.resolved_public_url, keep=settings.inspector_max_requests)
+        self.admin_api.inspector = self.inspector  # functions' requests to <public_url>/inspect/ stay in-process
         self.invoker.admin = self.admin_api
+        self.demo_setup: DemoSetup | None = None  # set by seed_demo
         self._deploys: set[asyncio.Task[None]] = set()
         self.accepting = False
 
@@ -84,19 +89,37 @@ class Platform:
         self.db.engine.dispose()
 
     def seed_demo(self) -> str:
-        """Register the demo store and fill it with sample records once (no events emitted)."""
+        """Register the demo store and fill it with sample records once (no events emitted); create
+        the demo partner, its key and its apps with their functions once (``appfn.demo.demo_apps``).
+
+        Call it before ``start()``: the functions' deploy jobs are run by ``start()`` like any
+        deploy interrupted by a stop. ``self.demo_setup`` holds the partner, key and apps."""
+        from appfn.demo.demo_apps import seed_demo_apps
         from appfn.demo.seed import seed_demo_store
 
         store_id = self.settings.demo_store_id
         with self.db.session() as session:
             store.upsert_store(session, store_id, "Demo store", is_demo=True)
         summary = seed_demo_store(self.db, store_id)
+        self.demo_setup = seed_demo_apps(self.db, store_id, self.settings.data_dir, self.settings.resolved_public_url)
         if not summary.created:
             return f"demo store {store_id}: already seeded"
         return (
             f"demo store {store_id}: {len(summary.customers)} customers, {len(summary.products)} products, "
             f"{len(summary.orders)} orders"
         )
+
+    @property
+    def demo_partner_key(self) -> str | None:
+        """The demo partner's API key (plaintext, from ``<data_dir>/demo.json``) when the platform
+        runs with ``--demo``, else None: what the console uses to sign straight in as that partner."""
+        if not self.settings.demo:
+            return None
+        if self.demo_setup is not None:
+            return self.demo_setup.partner_key
+        from appfn.demo.demo_apps import demo_partner_key
+
+        return demo_partner_key(self.settings.data_dir)
 
     def ensure_operator_key(self) -> FirstStart:
         """On the very first start (no key at all), create an operator key for serve to print.

@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from appfn import __version__
 from appfn.api import errors
 from appfn.api.bodylimit import BodyLimit
-from appfn.api.routes import apps, events, executions, preview, stores, system
+from appfn.api.routes import apps, events, executions, inspector, preview, stores, system
 from appfn.console.app import install_console
 from appfn.demo.api.app import create_admin_app
 from appfn.platform import Platform
@@ -39,12 +39,13 @@ def create_app(platform: Platform, *, manage_lifecycle: bool = True) -> FastAPI:
     app.state.stores_cache = [0.0, {}]
     errors.install(app)
     # Ingestion first: the router tries routes in order and this is the hot path.
-    for module in (events, system, apps, preview, stores, executions):
+    for module in (events, system, apps, preview, stores, executions, inspector):
         app.include_router(module.router)
     admin = create_admin_app(platform)
     app.mount("/admin/v2", admin)  # the demo store's Admin API (docs/demo-store.md)
     platform.admin_api.attach(admin)  # functions reach it in-process, token added (dispatch/outbound.py)
     install_console(app, platform)  # the web console at / (docs/console.md)
+    app.add_middleware(events.IngestEndpoints)  # POST /v1/events(:batch) ahead of routing, inside BodyLimit
     app.add_middleware(
         BodyLimit,
         max_bytes=platform.settings.max_body_bytes,

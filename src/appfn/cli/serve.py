@@ -5,12 +5,15 @@ from __future__ import annotations
 import dataclasses
 import logging
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from appfn.cli.output import fail, out
 from appfn.config import Settings
+
+if TYPE_CHECKING:
+    from appfn.demo.demo_apps import DemoSetup
 
 
 def serve(
@@ -67,6 +70,8 @@ def serve(
         out.print(platform.seed_demo(), soft_wrap=True)
     if first.operator_key:
         out.print(f"[yellow]first start: operator key (shown once):[/] {first.operator_key}", soft_wrap=True)
+    if settings.demo and platform.demo_setup is not None:
+        _print_demo(settings, platform.demo_setup, first.operator_key)
     from appfn.runtime.jsload import start_v8
 
     start_v8()  # V8 must start on the main thread (TypeScript is transpiled in this process)
@@ -79,3 +84,38 @@ def serve(
         timeout_graceful_shutdown=int(settings.shutdown_grace_s) + 5,
     )
     uvicorn.Server(config).run()
+
+
+def _print_demo(settings: Settings, setup: DemoSetup, operator_key: str | None) -> None:
+    """What to open and three commands to try; the same on every --demo start (the operator key
+    only on the first: it is shown once)."""
+    from rich.markup import escape
+
+    base = settings.resolved_public_url
+    store_id = setup.store_id
+    crm = setup.app("CRM Sync")
+    apps = ", ".join(f"{a.name} {a.app_id}" for a in setup.apps)
+    exports = f"export APPFN_KEY={setup.partner_key} CRM_APP={crm.app_id}"
+    if base != "http://127.0.0.1:8700":
+        exports += f" APPFN_URL={base}"
+    op = operator_key or "<the operator key printed on the first start>"
+    customer = '{"first_name": "Sara", "last_name": "Alharbi", "mobile": "0551234567", "email": "sara@example.com"}'
+    lines = [
+        "[bold]demo[/]",
+        f"  API docs      {base}/docs      Admin API docs  {base}/admin/v2/docs",
+        f"  console       {base}/",
+        f"  inspector     {base}/inspect/<bin>/... records what functions send: {base}/v1/inspector/requests",
+        f"  demo partner  {setup.partner_id}, key {setup.partner_key}  (kept in {settings.data_dir / 'demo.json'})",
+        f"  apps on store {store_id}: {apps}",
+        "[bold]try[/] (in another terminal, in this directory):",
+        f"  {exports} OP={op}",
+        "  # 1. create a customer: CRM Sync and Welcome Mail run",
+        f"  curl -s {base}/admin/v2/customers -H \"Authorization: Bearer $OP\" -H \"X-Store-Id: {store_id}\" "
+        f"-H 'content-type: application/json' -d '{customer}'",
+        "  # 2. what the CRM received",
+        f"  curl -s '{base}/v1/inspector/requests?bin=crm&limit=1' -H \"Authorization: Bearer $APPFN_KEY\"",
+        "  # 3. preview CRM Sync with that customer's id",
+        f"  appfn preview --app $CRM_APP --trigger customer.created --store {store_id} --customer-id <id from 1.>",
+    ]
+    for line in lines:
+        out.print(line if line.startswith("[bold]") else escape(line), soft_wrap=True, highlight=False)

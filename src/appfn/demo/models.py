@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from appfn.store.models import EVENT_ID, ID, NAME, TRIGGER, Base
+from appfn.store.models import EVENT_ID, ID, NAME, TRIGGER, Base, JSONValue
 
 URL = 500
 SHORT = 32
@@ -199,3 +199,33 @@ class DemoOutboxRow(Base):
     data: Mapped[dict[str, Any]]
     created_at: Mapped[str] = mapped_column(Text)  # the envelope's created_at string
     queued_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class DemoInspectedRequestRow(Base):
+    """One request the request inspector received (``appfn.demo.inspector``): secrets masked
+    before it is written, the body capped. ``partner_id`` .. ``trigger`` say which function sent
+    it (None for a request that came over HTTP from elsewhere); no foreign keys, so the record
+    outlives the app that made it."""
+
+    __tablename__ = "demo_inspected_requests"
+    __table_args__ = (Index(None, "bin", "created_at"), Index(None, "partner_id", "created_at"))
+
+    id: Mapped[str] = mapped_column(String(ID), primary_key=True)
+    bin: Mapped[str] = mapped_column(String(64))
+    method: Mapped[str] = mapped_column(String(16))
+    url: Mapped[str] = mapped_column(Text)  # secret query values masked
+    path: Mapped[str] = mapped_column(Text)  # after /inspect/<bin>
+    query: Mapped[dict[str, Any]]
+    headers: Mapped[dict[str, Any]]  # lower-case name -> value (secrets masked)
+    body: Mapped[Any] = mapped_column(JSONValue, nullable=True)  # parsed JSON, or text
+    body_kind: Mapped[str] = mapped_column(String(8))  # json | text | binary | empty
+    body_bytes: Mapped[int] = mapped_column(Integer)
+    body_truncated: Mapped[bool] = mapped_column(Boolean)
+    source: Mapped[str] = mapped_column(String(16))  # function | preview | http
+    partner_id: Mapped[str | None] = mapped_column(String(ID))
+    app_id: Mapped[str | None] = mapped_column(String(ID))
+    installation_id: Mapped[str | None] = mapped_column(String(ID))
+    store_id: Mapped[int | None] = mapped_column(BigInteger)
+    event_id: Mapped[str | None] = mapped_column(String(EVENT_ID))
+    trigger: Mapped[str | None] = mapped_column(String(TRIGGER))
+    created_at: Mapped[datetime] = mapped_column(index=True)

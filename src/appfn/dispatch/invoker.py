@@ -8,7 +8,7 @@ from appfn import metrics, store
 from appfn.catalog import load_catalog, make_context
 from appfn.dispatch.directory import Directory
 from appfn.dispatch.jobs import EventRecord
-from appfn.dispatch.outbound import AdminApi, Outbound
+from appfn.dispatch.outbound import AdminApi, Caller, Outbound
 from appfn.runtime.egress import EgressClient
 from appfn.runtime.limits import InvocationResult, Limits
 from appfn.runtime.pool import Runtime
@@ -30,7 +30,10 @@ class Invoker:
             created_at=event.created_at, copy=False,
         )  # fmt: skip
         limits = Limits(timeout_s=min(timeout_s, float(trigger.timeout_s)), memory_mb=self.memory_mb)
-        outbound = Outbound(self.egress, self.admin, target.installation_id)
+        caller = Caller(
+            target.installation_id, target.app_id, target.partner_id, target.store_id, event.id, event.trigger
+        )  # who sent what the request inspector records
+        outbound = Outbound(self.egress, self.admin, target.installation_id, caller)
         code = self.directory.code(target, trigger.return_type)
         result = await self.runtime.invoke(code, context, limits, fetch=outbound.fetch)
         result.requests = outbound.calls
