@@ -188,6 +188,7 @@ class Ingestor:
             seen: set[str] = set()
             jobs: list[NewJob] = []
             accepted: list[Accepted] = []
+            counted: dict[str, int] = {}  # new events per trigger, for the metric
             for event, is_new in zip(events, fresh, strict=True):
                 is_new = is_new and event.id not in seen
                 seen.add(event.id)
@@ -197,10 +198,12 @@ class Ingestor:
                         job = Job(event, target.installation_id, target.function_version_id)
                         jobs.append(NewJob(JOBS_QUEUE, job.encode(), job.dedupe_key, max_attempts=self.max_attempts))
                         count += 1
-                    metrics.EVENTS.labels(event.trigger).inc()
+                    counted[event.trigger] = counted.get(event.trigger, 0) + 1
                 accepted.append(Accepted(event.id, event.trigger, not is_new, count))
             if jobs:
                 self.broker.enqueue(jobs)
+        for trigger, new in counted.items():
+            metrics.EVENTS.labels(trigger).inc(new)
         if jobs and self.on_enqueued is not None:
             self.on_enqueued(len(jobs))
         return accepted

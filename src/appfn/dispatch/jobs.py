@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
+
 JOBS_QUEUE = "invocations"
 
 
@@ -40,9 +42,15 @@ class Job:
             "installation_id": self.installation_id,
             "function_version_id": self.function_version_id,
         }  # fmt: skip
-        return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+        try:
+            return orjson.dumps(body)
+        except TypeError:  # integers past 64 bits, non-string keys: what the stdlib encoder takes
+            return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
 
     @classmethod
     def decode(cls, raw: bytes) -> Job:
-        body = json.loads(raw)
+        try:
+            body = orjson.loads(raw)
+        except orjson.JSONDecodeError:  # written by the stdlib encoder (see encode)
+            body = json.loads(raw)
         return cls(EventRecord(**body["event"]), body["installation_id"], body["function_version_id"])

@@ -113,7 +113,9 @@ DDL = (DDL_JOBS, DDL_JOBS_CLAIM, DDL_JOBS_DEPTH, DDL_DEAD, DDL_DEAD_LIST, DDL_DE
 
 SQL_INSERT = """
 INSERT INTO queue_jobs (queue, visible_at, max_attempts, created_at, payload) VALUES (?, ?, ?, ?, ?)"""
-SQL_DEDUPE_GET = "SELECT job_id FROM queue_dedupe WHERE queue = ? AND key = ? AND expires_at > ?"
+SQL_DEDUPE_GET_MANY = "SELECT key, job_id FROM queue_dedupe WHERE queue = ? AND expires_at > ? AND key IN ({marks})"
+SQL_SEQUENCE = "SELECT seq FROM sqlite_sequence WHERE name = 'queue_jobs'"
+_IN_CHUNK = 500  # keys per IN (…): under SQLite's bound-variable limit
 SQL_DEDUPE_PUT = "INSERT OR REPLACE INTO queue_dedupe (queue, key, job_id, expires_at) VALUES (?, ?, ?, ?)"
 SQL_DEDUPE_PRUNE = """
 DELETE FROM queue_dedupe WHERE (queue, key) IN
@@ -202,24 +204,69 @@ class SQLiteBroker(Broker):
                 cur.execute(statement)
 
     def enqueue(self, jobs: Sequence[NewJob]) -> list[str]:
+        """One transaction, a few statements whatever the batch size: the remembered dedupe
+        keys are looked up together, the new jobs inserted with one executemany (their ids are
+        the next values of the table's AUTOINCREMENT sequence: we hold the write lock), then
+        their keys remembered with another."""
         if not jobs:
             return []
         with self._write() as cur:
             now = time.time()
-            if any(job.dedupe_key is not None for job in jobs):
-                cur.execute(SQL_DEDUPE_PRUNE, (now,))
-            return [self._insert(cur, job, now) for job in jobs]
+            known = self._known_keys(cur, jobs, now) if any(j.dedupe_key is not None for j in jobs) else {}
+            fresh: list[NewJob] = []
+            slots: list[int | tuple[str, str]] = []  # per job: an existing id, or its key in `first`
+            first: dict[tuple[str, str] | int, int] = {}  # key (or position) → index in fresh
+            for position, job in enumerate(jobs):
+                key = (job.queue, job.dedupe_key) if job.dedupe_key is not None else None
+                if key is not None and key in known:
+                    slots.append(known[key])
+                    continue
+                ref = key if key is not None else position
+                if ref not in first:
+                    first[ref] = len(fresh)
+                    fresh.append(job)
+                slots.append(-1 - first[ref])  # negative: a job inserted now
+            ids = self._insert(cur, fresh, now)
+            remembered = [
+                (job.queue, job.dedupe_key, job_id, now + self._dedupe_ttl_s)
+                for job, job_id in zip(fresh, ids, strict=True)
+                if job.dedupe_key is not None
+            ]
+            if remembered:
+                cur.executemany(SQL_DEDUPE_PUT, remembered)
+        return [str(ids[-1 - slot] if slot < 0 else slot) for slot in slots]
 
-    def _insert(self, cur: sqlite3.Cursor, job: NewJob, now: float) -> str:
-        if job.dedupe_key is not None:
-            row = cur.execute(SQL_DEDUPE_GET, (job.queue, job.dedupe_key, now)).fetchone()
-            if row is not None:
-                return str(row[0])
-        cur.execute(SQL_INSERT, (job.queue, now + job.delay_from(now), job.max_attempts, now, job.payload))
-        job_id = cur.lastrowid
-        if job.dedupe_key is not None:
-            cur.execute(SQL_DEDUPE_PUT, (job.queue, job.dedupe_key, job_id, now + self._dedupe_ttl_s))
-        return str(job_id)
+    def _known_keys(self, cur: sqlite3.Cursor, jobs: Sequence[NewJob], now: float) -> dict[tuple[str, str], int]:
+        """(queue, key) → job id, for the keys of ``jobs`` still remembered."""
+        cur.execute(SQL_DEDUPE_PRUNE, (now,))
+        wanted: dict[str, list[str]] = {}
+        for job in jobs:
+            if job.dedupe_key is not None:
+                wanted.setdefault(job.queue, []).append(job.dedupe_key)
+        known: dict[tuple[str, str], int] = {}
+        for queue, keys in wanted.items():
+            for start in range(0, len(keys), _IN_CHUNK):
+                chunk = keys[start : start + _IN_CHUNK]
+                sql = SQL_DEDUPE_GET_MANY.format(marks=",".join("?" * len(chunk)))
+                for key, job_id in cur.execute(sql, (queue, now, *chunk)):
+                    known[(queue, key)] = job_id
+        return known
+
+    def _insert(self, cur: sqlite3.Cursor, jobs: list[NewJob], now: float) -> list[int]:
+        if not jobs:
+            return []
+        before = self._sequence(cur)
+        rows = [(job.queue, now + job.delay_from(now), job.max_attempts, now, job.payload) for job in jobs]
+        cur.executemany(SQL_INSERT, rows)
+        after = self._sequence(cur)
+        if after - before != len(jobs):  # cannot happen under the write lock; never guess ids
+            raise QueueError(f"sqlite: {len(jobs)} jobs inserted but the id sequence moved by {after - before}")
+        return list(range(before + 1, after + 1))
+
+    @staticmethod
+    def _sequence(cur: sqlite3.Cursor) -> int:
+        row = cur.execute(SQL_SEQUENCE).fetchone()
+        return int(row[0]) if row is not None else 0
 
     def lease(self, queue: str, worker_id: str, limit: int, visibility_timeout_s: float) -> list[Lease]:
         check_lease_args(queue, worker_id, limit, visibility_timeout_s)

@@ -1,7 +1,9 @@
 """Received store events, kept once per event id: the idempotency record of the dispatcher.
 
-``record_events`` inserts a batch with ``INSERT … ON CONFLICT (id) DO NOTHING … RETURNING id``
-(both backends) and reports, per input, whether it was new: an event id seen before, in an
+``record_events`` inserts a batch and reports, per input, whether it was new (PostgreSQL:
+``INSERT … ON CONFLICT (id) DO NOTHING … RETURNING id``; SQLite: the ids already stored are
+looked up, then the others inserted with one ``sqlite3`` executemany, under the write lock the
+transaction holds since its ``BEGIN IMMEDIATE``): an event id seen before, in an
 earlier batch or earlier in the same batch, is reported False and its stored row is left as
 it was (the first copy wins). Run the batch in the dispatcher's transaction and dispatch only
 the events reported new.
@@ -19,6 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from appfn.errors import ValidationError
+from appfn.store import _fast
 from appfn.store._common import as_utc, check_store_id, one_or_404, utcnow
 from appfn.store.functions import check_trigger
 from appfn.store.models import EVENT_ID, EventRow
@@ -89,12 +92,41 @@ def record_events(
         first.setdefault(row["id"], index)
     unique = [rows[i] for i in first.values()]
     inserted: set[str] = set()
-    if unique:
+    raw = _fast.dbapi(session) if unique else None
+    if raw is not None:
+        inserted.update(_insert_sqlite(raw, unique))
+    elif unique:
         # One statement, executed for many rows: SQLAlchemy's "insertmanyvalues" sends them as
         # multi-row VALUES batches and gathers RETURNING from each; conflicting rows return nothing.
         stmt = _insert(session).on_conflict_do_nothing(index_elements=["id"]).returning(EventRow.id)
         inserted.update(session.execute(stmt, unique).scalars())
     return [row["id"] in inserted and first[row["id"]] == i for i, row in enumerate(rows)]
+
+
+_SQL_KNOWN = "SELECT id FROM events WHERE id IN ({marks})"
+_SQL_INSERT = "INSERT INTO events (id, trigger, store_id, created_at, data, received_at) VALUES (?, ?, ?, ?, ?, ?)"
+_CHUNK = 500  # ids per IN (…): well under SQLite's bound-variable limit
+
+
+def _insert_sqlite(conn: Any, rows: list[dict[str, Any]]) -> list[str]:
+    """Insert the rows whose id is not stored yet (ids are unique within ``rows``); their ids.
+
+    Runs in a write transaction (``BEGIN IMMEDIATE``): no one else can insert between the
+    lookup and the insert. A plain INSERT, so a broken assumption fails loudly, never silently.
+    """
+    when = _fast.timestamp(rows[0]["received_at"])  # one received_at per batch
+    with _fast.translated():
+        cur = conn.cursor()
+        known: set[str] = set()
+        for start in range(0, len(rows), _CHUNK):
+            ids = [r["id"] for r in rows[start : start + _CHUNK]]
+            known.update(i for (i,) in cur.execute(_SQL_KNOWN.format(marks=",".join("?" * len(ids))), ids))
+        fresh = [r for r in rows if r["id"] not in known]
+        cur.executemany(
+            _SQL_INSERT,
+            [(r["id"], r["trigger"], r["store_id"], r["created_at"], _fast.json_text(r["data"]), when) for r in fresh],
+        )
+    return [r["id"] for r in fresh]
 
 
 def record_event(session: Session, event: NewEvent | Mapping[str, Any]) -> bool:

@@ -26,6 +26,7 @@ from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session
 
 from appfn.errors import NotFoundError, ValidationError
+from appfn.store import _fast
 from appfn.store._common import as_utc, check_choice, check_store_id, new_id, owned, utcnow
 from appfn.store.models import EXECUTION_STATUSES, ExecutionRow
 
@@ -197,9 +198,29 @@ def record_executions(session: Session, items: Sequence[NewExecution | Mapping[s
     """
     now = utcnow()
     rows = [_new_row(item, i, now) for i, item in enumerate(items)]
-    if rows:
+    raw = _fast.dbapi(session) if rows else None
+    if raw is not None:  # SQLite: one sqlite3 executemany in the session's transaction
+        with _fast.translated():
+            raw.cursor().executemany(_SQL_INSERT, [_sqlite_values(r) for r in rows])
+    elif rows:
         session.execute(ExecutionRow.__table__.insert(), rows)
     return [r["id"] for r in rows]
+
+
+_COLUMNS = (
+    "id", "event_id", "app_id", "partner_id", "function_id", "function_version_id", "installation_id",
+    "store_id", "trigger", "attempt", "status", "response", "error", "error_kind", "console", "requests",
+    "duration_ms", "job_id", "created_at", "started_at", "finished_at",
+)  # fmt: skip
+_JSON = frozenset({"response", "console", "requests"})
+_TIMES = frozenset({"created_at", "started_at", "finished_at"})
+_SQL_INSERT = f"INSERT INTO executions ({', '.join(_COLUMNS)}) VALUES ({', '.join('?' * len(_COLUMNS))})"
+
+
+def _sqlite_values(row: Mapping[str, Any]) -> tuple[Any, ...]:
+    return tuple(
+        _fast.json_text(row[c]) if c in _JSON else _fast.timestamp(row[c]) if c in _TIMES else row[c] for c in _COLUMNS
+    )
 
 
 def record_execution(
