@@ -1,7 +1,7 @@
 """The original's testing steps, end to end in one scenario: install the app on the demo store,
-create a customer through the Admin API, see the customer.created function run (and the CRM get
-the documented request), preview with that customer's id; update, sign in and ask for an OTP and
-see each event arrive with the documented payload."""
+create a customer through the Admin API, see the customer.created function run (and the request
+inspector, standing in for the CRM, get the documented request), preview with that customer's id;
+update, sign in and ask for an OTP and see each event arrive with the documented payload."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 
 from appfn.catalog import load_catalog
 from tests.api.conftest import DEMO_STORE, Server, make_tenant, wait_executions
-from tests.cli.receiver import receiver
 
 ROOT = Path(__file__).resolve().parents[2]
 RECORD = """
@@ -22,42 +21,43 @@ def handler(context):
 def test_the_original_testing_steps(server: Server) -> None:
     op = server.client()
     merchant = {"X-Store-Id": str(DEMO_STORE)}
-    with receiver({"id": "crm-1"}) as crm:
-        # 1. Install the app on the demo store (settings point at a CRM the test runs)
-        tenant = make_tenant(
-            server, "Testing steps", ["customers.read"],
-            settings_schema=[{"id": "crmApiUrl", "type": "string"},
-                             {"id": "crmApiKey", "type": "string", "format": "password"}],
-            settings={"crmApiUrl": f"{crm.url}/contacts", "crmApiKey": "key-1"},
-        )  # fmt: skip
-        sync = (ROOT / "examples" / "crm_sync.py").read_text()
-        assert tenant.deploy("customer.created", sync)["status"] == "COMPLETED"
-        for trigger in ("customer.updated", "customer.login", "customer.otp.request"):
-            assert tenant.deploy(trigger, RECORD)["status"] == "COMPLETED"
+    # 1. Install the app on the demo store (settings point at the platform's request inspector)
+    tenant = make_tenant(
+        server, "Testing steps", ["customers.read"],
+        settings_schema=[{"id": "crmApiUrl", "type": "string"},
+                         {"id": "crmApiKey", "type": "string", "format": "password"}],
+        settings={"crmApiUrl": f"{server.url}/inspect/steps-crm", "crmApiKey": "crm-key-0123456789"},
+    )  # fmt: skip
+    sync = (ROOT / "examples" / "crm_sync.py").read_text()
+    assert tenant.deploy("customer.created", sync)["status"] == "COMPLETED"
+    for trigger in ("customer.updated", "customer.login", "customer.otp.request"):
+        assert tenant.deploy(trigger, RECORD)["status"] == "COMPLETED"
 
-        # 2. Create a customer account in that store
-        created = op.post("/admin/v2/customers", headers=merchant, json={
-            "first_name": "Noura", "last_name": "Alqahtani", "mobile": "0551234567", "email": "noura@example.com",
-        })  # fmt: skip
-        assert created.status_code in (200, 201), created.text
-        customer = created.json()["data"]
-        [run] = wait_executions(tenant.client, 1, trigger="customer.created")
-        assert run["status"] == "success", run["error"]
-        assert run["response"]["data"] == {"customer_id": customer["id"], "crm_id": "crm-1"}
-        [request] = crm.requests
-        assert request["headers"]["Authorization"] == "Bearer key-1"
-        assert request["json"] == {
-            "external_id": customer["id"], "first_name": "Noura", "last_name": "Alqahtani",
-            "email": "noura@example.com", "phone": f"{customer['mobile_code']}{customer['mobile']}",
-            "merchant_id": DEMO_STORE, "event_type": "customer.created",
-        }  # fmt: skip
+    # 2. Create a customer account in that store
+    created = op.post("/admin/v2/customers", headers=merchant, json={
+        "first_name": "Noura", "last_name": "Alqahtani", "mobile": "0551234567", "email": "noura@example.com",
+    })  # fmt: skip
+    assert created.status_code in (200, 201), created.text
+    customer = created.json()["data"]
+    [run] = wait_executions(tenant.client, 1, trigger="customer.created")
+    assert run["status"] == "success", run["error"]
+    [request] = tenant.client.get("/v1/inspector/requests", params={"bin": "steps-crm"}).json()["items"]
+    assert run["response"]["data"] == {"customer_id": customer["id"], "crm_id": request["id"]}
+    assert request["headers"]["authorization"] == "Bearer ****6789"  # the key, masked in the record
+    assert request["body"] == {
+        "external_id": customer["id"], "first_name": "Noura", "last_name": "Alqahtani",
+        "email": "noura@example.com", "phone": f"{customer['mobile_code']}{customer['mobile']}",
+        "merchant_id": DEMO_STORE, "event_type": "customer.created",
+    }  # fmt: skip
+    assert (request["event_id"], request["app_id"]) == (run["event_id"], tenant.app_id)
+    assert [c["url"] for c in run["requests"]] == [f"{server.url}/inspect/steps-crm"]
 
-        # 3. Put that customer id in the preview and run it
-        preview = tenant.client.post(
-            f"/v1/apps/{tenant.app_id}/functions/customer.created/preview",
-            json={"store_id": DEMO_STORE, "customer_id": customer["id"]},
-        ).json()
-        assert preview["status"] == "success" and preview["response"]["data"]["customer_id"] == customer["id"]
+    # 3. Put that customer id in the preview and run it
+    preview = tenant.client.post(
+        f"/v1/apps/{tenant.app_id}/functions/customer.created/preview",
+        json={"store_id": DEMO_STORE, "customer_id": customer["id"]},
+    ).json()
+    assert preview["status"] == "success" and preview["response"]["data"]["customer_id"] == customer["id"]
 
     # Update, sign in and ask for a code: each event arrives, shaped as documented
     op.put(f"/admin/v2/customers/{customer['id']}", headers=merchant, json={"city": "Jeddah"}).raise_for_status()
