@@ -1,0 +1,155 @@
+// appfn console, stores section: create a store, create/edit a customer through the demo store's
+// Admin API (so customer.created / customer.updated fire), install an app with the settings form
+// generated from its schema, change settings and status, uninstall. Needs apps.js (appfnForms).
+(function () {
+  "use strict";
+  const { showErrors, clearErrors, busy } = window.appfnForms;
+  const MASK = "********";
+
+  function onSubmit(form, work) {
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      await busy(form.querySelector('button[type="submit"]'), async () => {
+        try {
+          await work();
+        } catch (error) {
+          showErrors(form, error);
+        }
+      });
+    });
+  }
+
+  // --- stores ---------------------------------------------------------------------------------
+  const storeForm = document.getElementById("store-form");
+  if (storeForm) {
+    onSubmit(storeForm, async () => {
+      const raw = storeForm.elements.id.value.trim();
+      const body = {
+        id: /^\d+$/.test(raw) ? Number(raw) : raw,
+        name: storeForm.elements.name.value.trim(),
+        is_demo: storeForm.elements.is_demo.checked,
+      };
+      const created = await appfn.api("POST", "/v1/stores", body);
+      window.location.assign(`/stores/${created.id}`);
+    });
+  }
+
+  // --- customers (the Admin API, with the console session and X-Store-Id) -----------------------
+  const customerForm = document.getElementById("customer-form");
+  if (customerForm) {
+    const storeId = customerForm.dataset.storeId;
+    const customerId = customerForm.dataset.customerId;
+    const before = JSON.parse(document.getElementById("customer-values")?.textContent || "{}");
+    const headers = { "X-Store-Id": storeId };
+
+    function values() {
+      const el = customerForm.elements;
+      const out = {};
+      for (const name of ["first_name", "last_name", "mobile_code", "mobile", "email", "gender", "city"]) {
+        out[name] = el[name].value.trim();
+      }
+      out.birthday = el.birthday.value || null;
+      out.is_notifications_enabled = el.is_notifications_enabled.checked;
+      return out;
+    }
+
+    onSubmit(customerForm, async () => {
+      const now = values();
+      if (!customerId) {
+        const body = {};
+        for (const [key, value] of Object.entries(now)) if (value !== "" && value !== null) body[key] = value;
+        const created = await appfn.api("POST", "/admin/v2/customers", body, { headers });
+        window.location.assign(`/stores/${storeId}/customers/${created.data.id}`);
+        return;
+      }
+      const norm = (v) => (v === null || v === undefined ? "" : v);
+      const changed = {};
+      for (const [key, value] of Object.entries(now)) if (norm(before[key]) !== norm(value)) changed[key] = value;
+      if (!Object.keys(changed).length) {
+        clearErrors(customerForm);
+        appfn.toast("Nothing changed");
+        return;
+      }
+      await appfn.api("PUT", `/admin/v2/customers/${customerId}`, changed, { headers });
+      appfn.toast("Customer saved: customer.updated sent", "ok");
+      window.location.reload();
+    });
+  }
+
+  // --- installations --------------------------------------------------------------------------
+  // Settings as the API takes them. A blank password field sends the mask when a secret is stored
+  // (the API keeps it) and nothing otherwise; the stored secret is never in the page.
+  function collectSettings(form) {
+    const settings = {};
+    for (const el of form.querySelectorAll("[data-setting]")) {
+      const id = el.dataset.setting;
+      const type = el.dataset.type;
+      if (type === "boolean") { settings[id] = el.checked; continue; }
+      const text = el.value;
+      if (el.dataset.secret) {
+        if (text !== "") settings[id] = text;
+        else if (el.dataset.stored) settings[id] = MASK;
+        continue;
+      }
+      if (type === "number" || type === "integer") {
+        if (text.trim() === "") continue; // the field's default, or "is required"
+        const n = Number(text);
+        settings[id] = Number.isFinite(n) ? n : text;
+        continue;
+      }
+      settings[id] = text;
+    }
+    return settings;
+  }
+
+  const grantedOf = (form) => [...form.querySelectorAll('input[name="granted_scope"]:checked')].map((el) => el.value);
+
+  const installForm = document.getElementById("install-form");
+  if (installForm) {
+    onSubmit(installForm, async () => {
+      const body = {
+        app_id: installForm.dataset.appId,
+        store_id: Number(installForm.dataset.storeId),
+        settings: collectSettings(installForm),
+        granted_scopes: grantedOf(installForm),
+        status: installForm.elements.active.checked ? "active" : "inactive",
+      };
+      const created = await appfn.api("POST", "/v1/installations", body);
+      window.location.assign(`/installations/${encodeURIComponent(created.id)}?installed=1`);
+    });
+  }
+
+  const installationForm = document.getElementById("installation-form");
+  if (installationForm) {
+    const id = encodeURIComponent(installationForm.dataset.installationId);
+    onSubmit(installationForm, async () => {
+      const body = { settings: collectSettings(installationForm), granted_scopes: grantedOf(installationForm) };
+      await appfn.api("PATCH", `/v1/installations/${id}`, body);
+      appfn.toast("Settings saved", "ok");
+      window.location.reload();
+    });
+
+    const toggle = document.getElementById("installation-toggle");
+    toggle?.addEventListener("click", () => busy(toggle, async () => {
+      try {
+        await appfn.api("PATCH", `/v1/installations/${id}`, { status: toggle.dataset.status });
+        window.location.reload();
+      } catch (error) {
+        appfn.toast(appfn.describe(error), "bad");
+      }
+    }));
+
+    const remove = document.getElementById("installation-delete");
+    remove?.addEventListener("click", () => {
+      if (!window.confirm("Uninstall this app from the store? Its settings are deleted.")) return;
+      busy(remove, async () => {
+        try {
+          await appfn.api("DELETE", `/v1/installations/${id}`);
+          window.location.assign(remove.dataset.back);
+        } catch (error) {
+          appfn.toast(appfn.describe(error), "bad");
+        }
+      });
+    });
+  }
+})();
