@@ -54,6 +54,12 @@ def partner_page(page: Any, demo: dict[str, Any]) -> Any:
     return page
 
 
+def snap(page: Any, name: str) -> None:
+    """A screenshot without the toasts (they would hide the panels the docs show)."""
+    page.evaluate("document.getElementById('toasts')?.replaceChildren()")
+    shot(page, name)
+
+
 def editor_text(page: Any) -> str:
     return page.evaluate("window.appfnFunction.editor.getValue()")
 
@@ -137,7 +143,7 @@ def test_add_function_filters_the_catalog_and_opens_the_template(partner_page: A
     page.fill("#trigger-filter", "customer.created")
     page.check("input[name=language][value=typescript]")
     page.check("input[name=trigger][value='customer.created']")
-    shot(page, "functions-add")
+    snap(page, "functions-add")
     page.click("#open-editor")
     page.wait_for_url(re.compile(r"/functions/customer\.created\?language=typescript$"))
     page.wait_for_selector(".cm-content")
@@ -173,7 +179,7 @@ def test_save_break_marker_diff_rollback(partner_page: Any, demo: dict[str, Any]
     assert page.locator(".cm-gutter-lint .cm-lint-marker-error").count() == 1
     assert page.inner_text(".cm-activeLineGutter").strip() == "7"
     assert "active: version 1" in page.inner_text("#fn-status")
-    shot(page, "functions-error-marker")
+    snap(page, "functions-error-marker")
 
     # reloading shows the failed version with its marker again
     page.reload()
@@ -238,7 +244,7 @@ def test_preview_with_picker_draft_and_saved(partner_page: Any, demo: dict[str, 
     page.wait_for_selector("#preview-result[data-state='success']", timeout=30_000)
     assert "active version" in page.inner_text("#preview-what")
     assert page.locator("#versions tr[data-version='1'] .active-tag").count() == 1
-    shot(page, "functions-preview")
+    snap(page, "functions-preview")
 
 
 def test_preview_needs_an_installation(partner_page: Any, demo: dict[str, Any]) -> None:

@@ -155,12 +155,12 @@
       fn = answer.function;
       state.shown_version = answer.version.number;
       sources.set(answer.version.number, source);
-      if (!answer.created) appfn.toast(`No change: version ${answer.version.number} has this code`);
       updateDirty();
       await refresh();
       const job = await pollDeploy(answer.deploy);
       await refresh();
-      if (job.status === "COMPLETED") appfn.toast(`Version ${job.version_number} is live`, "ok");
+      if (!answer.created && job.status === "COMPLETED") appfn.toast(`No change: version ${job.version_number} has this code`);
+      else if (job.status === "COMPLETED") appfn.toast(`Version ${job.version_number} is live`, "ok");
       else if (job.status === "FAILED") appfn.toast(`Deploy failed: ${job.failure_reason}`, "bad");
       return job;
     }
@@ -336,6 +336,9 @@
       }
       $("preview-draft").addEventListener("click", (e) => guarded(e.target, () => runPreview(true)));
       $("preview-save").addEventListener("click", (e) => guarded(e.target, async () => {
+        const unchanged = baseline !== null && editor.getValue() === baseline && fn &&
+          fn.active_version_number && fn.active_version_number === state.shown_version;
+        if (unchanged) return runPreview(false); // the active version is what the editor shows
         const job = await save();
         if (!job) return showPreviewError("Not saved: see the error in the editor.");
         if (job.status !== "COMPLETED") {
