@@ -84,7 +84,7 @@
       if (el) place(el, text); else unplaced.push(`${path}: ${text}`);
     }
     const box = form.querySelector("[data-form-error]");
-    const summary = fields.length ? (unplaced.length ? unplaced.join("\n") : message) : message;
+    const summary = !fields.length ? message : unplaced.length ? unplaced.join("\n") : "Please correct the fields marked below.";
     if (box) { box.textContent = summary; box.classList.remove("hidden"); }
     const first = form.querySelector("[aria-invalid]");
     if (first) first.focus();
