@@ -254,3 +254,35 @@ def test_preview_needs_an_installation(partner_page: Any, demo: dict[str, Any]) 
     assert page.is_visible("#preview-no-store")
     option = page.locator("#preview-store option").first
     assert option.is_disabled() and "not installed" in option.inner_text()
+
+
+def test_typescript_template_lines_and_syntax_errors_are_marked(partner_page: Any, demo: dict[str, Any]) -> None:
+    page = partner_page
+    page.goto(f"/apps/{demo['app']}/functions/customer.updated?language=typescript")
+    page.wait_for_selector(".cm-content")
+    template = editor_text(page)
+    lines = template.splitlines()
+    # the first line is the template's: changing it is refused on save (422) and marked at line 1
+    replace_source(page, template.replace(lines[0], "export default async (context: any) => {", 1))
+    page.click("#fn-save")
+    page.wait_for_selector("#deploy[data-status='FAILED']")
+    assert "Not saved" in page.inner_text("#deploy-title")
+    page.wait_for_selector(".cm-lintRange-error")
+    assert page.inner_text(".cm-activeLineGutter").strip() == "1"
+    # a syntax error in the body: saved, the deploy fails at its line
+    body_line = next(i for i, text in enumerate(lines) if "console.log" in text)
+    broken = "\n".join([*lines[:body_line], "  const = ;", *lines[body_line + 1 :]]) + "\n"
+    replace_source(page, broken)
+    page.click("#fn-save")
+    page.wait_for_selector("#deploy[data-status='FAILED']")
+    page.wait_for_function("document.querySelector('#deploy-title').textContent.includes('failed to deploy')")
+    page.wait_for_selector(".cm-lintRange-error")
+    assert "const = ;" in page.locator(".cm-line", has=page.locator(".cm-lintRange-error")).inner_text()
+    # the template again: deploys; the draft preview runs TypeScript
+    replace_source(page, template)
+    page.click("#fn-save")
+    page.wait_for_selector("#deploy[data-status='COMPLETED']", timeout=30_000)
+    page.fill("#preview-field", str(demo["customer"]["id"]))
+    page.click("#preview-draft")
+    page.wait_for_selector("#preview-result[data-state='success']")
+    assert "customer.updated for store" in page.inner_text("#preview-console")
