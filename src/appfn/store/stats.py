@@ -27,7 +27,8 @@ from appfn.store._common import as_utc, check_store_id, owned
 from appfn.store.executions import Execution
 from appfn.store.models import ExecutionRow
 
-MAX_DURATIONS = 10_000  # durations fetched per report, most recent first
+MAX_ROWS = 20_000  # windows up to this many executions are read in one pass
+MAX_DURATIONS = 10_000  # beyond it: percentiles of the most recent this many runs
 MAX_BUCKETS = 96
 FAILED_STATUSES = ("failure", "timeout", "dead")
 OK_STATUSES = ("success",)
@@ -68,7 +69,7 @@ class Report:
     until: datetime
     bucket_s: float
     functions: list[FunctionStats]
-    truncated: bool  # more than MAX_DURATIONS executions: percentiles are of the most recent ones
+    truncated: bool  # more than MAX_ROWS executions: percentiles are of the most recent MAX_DURATIONS
 
     @property
     def invocations(self) -> int:
@@ -103,7 +104,8 @@ def function_stats(
     app_id: str | None = None,
 ) -> Report:
     """Invocations, failures, latency percentiles and per-bucket counts per function, for
-    executions created in ``[since, until)``. Two queries whatever the number of functions."""
+    executions created in ``[since, until)``. One query (two for windows over ``MAX_ROWS``)
+    whatever the number of functions."""
     since, until = as_utc(since, "since"), as_utc(until, "until")
     buckets = max(1, min(int(buckets), MAX_BUCKETS))
     width = max((until - since).total_seconds(), 1.0) / buckets
@@ -111,42 +113,55 @@ def function_stats(
     where = [ExecutionRow.created_at >= since, ExecutionRow.created_at < until]
     if app_id is not None:
         where.append(ExecutionRow.app_id == app_id)
-    failed = case((ExecutionRow.status.in_(FAILED_STATUSES), 1), else_=0)
-    okay = case((ExecutionRow.status.in_(OK_STATUSES), 1), else_=0)
-
-    counts_stmt = owned(
-        select(
-            ExecutionRow.app_id, ExecutionRow.trigger, bucket,
-            func.count(), func.sum(okay), func.sum(failed), func.avg(ExecutionRow.duration_ms),
-        ).where(*where),
-        ExecutionRow.partner_id, partner_id,
-    ).group_by(ExecutionRow.app_id, ExecutionRow.trigger, bucket)  # fmt: skip
-    totals: dict[tuple[str, str], list[int]] = {}
-    per_bucket: dict[tuple[str, str], dict[int, tuple[int, int, float | None]]] = {}
-    for app, trigger, index, count, ok, bad, mean in session.execute(counts_stmt):
-        key = (app, trigger)
-        total = totals.setdefault(key, [0, 0, 0])
-        total[0] += int(count)
-        total[1] += int(ok or 0)
-        total[2] += int(bad or 0)
-        per_bucket.setdefault(key, {})[int(index)] = (int(ok or 0), int(bad or 0), mean)
-
-    durations_stmt = (
+    # One pass over the most recent rows of the window gives everything when the window holds at
+    # most MAX_ROWS executions; beyond that, counts come from a GROUP BY over the whole window and
+    # percentiles from the most recent MAX_DURATIONS runs.
+    scan = (
         owned(
-            select(ExecutionRow.app_id, ExecutionRow.trigger, ExecutionRow.duration_ms).where(
-                *where, ExecutionRow.duration_ms.is_not(None)
-            ),
+            select(
+                ExecutionRow.app_id, ExecutionRow.trigger, ExecutionRow.status, ExecutionRow.duration_ms, bucket
+            ).where(*where),
             ExecutionRow.partner_id,
             partner_id,
         )
         .order_by(ExecutionRow.created_at.desc())
-        .limit(MAX_DURATIONS + 1)
+        .limit(MAX_ROWS + 1)
     )
-    rows = session.execute(durations_stmt).all()
-    truncated = len(rows) > MAX_DURATIONS
+    rows = session.execute(scan).all()
+    truncated = len(rows) > MAX_ROWS
+    totals: dict[tuple[str, str], list[int]] = {}
+    per_bucket: dict[tuple[str, str], dict[int, list[Any]]] = {}
     samples: dict[tuple[str, str], list[float]] = {}
-    for app, trigger, duration in rows[:MAX_DURATIONS]:
-        samples.setdefault((app, trigger), []).append(duration)
+    if truncated:
+        _grouped_counts(session, where, bucket, partner_id, totals, per_bucket)
+        for app, trigger, _status, duration, _index in rows[:MAX_DURATIONS]:
+            if duration is not None:
+                samples.setdefault((app, trigger), []).append(duration)
+    else:
+        for app, trigger, status, duration, index in rows:
+            key = (app, trigger)
+            total = totals.get(key)
+            if total is None:
+                total = totals[key] = [0, 0, 0]
+                per_bucket[key] = {}
+                samples[key] = []
+            cell = per_bucket[key].get(index)
+            if cell is None:
+                cell = per_bucket[key][index] = [0, 0, 0.0, 0]  # ok, failed, sum of durations, timed runs
+            total[0] += 1
+            if status in OK_STATUSES:
+                total[1] += 1
+                cell[0] += 1
+            elif status in FAILED_STATUSES:
+                total[2] += 1
+                cell[1] += 1
+            if duration is not None:
+                samples[key].append(duration)
+                cell[2] += duration
+                cell[3] += 1
+        for cells in per_bucket.values():
+            for index, cell in cells.items():
+                cells[index] = [cell[0], cell[1], cell[2] / cell[3] if cell[3] else None]
 
     starts = [since + timedelta(seconds=width * i) for i in range(buckets)]
     functions = []
@@ -170,6 +185,32 @@ def function_stats(
             )
         )
     return Report(since, until, width, functions, truncated)
+
+
+def _grouped_counts(
+    session: Session,
+    where: list[Any],
+    bucket: Any,
+    partner_id: str | None,
+    totals: dict[tuple[str, str], list[int]],
+    per_bucket: dict[tuple[str, str], dict[int, list[Any]]],
+) -> None:
+    failed = case((ExecutionRow.status.in_(FAILED_STATUSES), 1), else_=0)
+    okay = case((ExecutionRow.status.in_(OK_STATUSES), 1), else_=0)
+    stmt = owned(
+        select(
+            ExecutionRow.app_id, ExecutionRow.trigger, bucket,
+            func.count(), func.sum(okay), func.sum(failed), func.avg(ExecutionRow.duration_ms),
+        ).where(*where),
+        ExecutionRow.partner_id, partner_id,
+    ).group_by(ExecutionRow.app_id, ExecutionRow.trigger, bucket)  # fmt: skip
+    for app, trigger, index, count, ok, bad, mean in session.execute(stmt):
+        key = (app, trigger)
+        total = totals.setdefault(key, [0, 0, 0])
+        total[0] += int(count)
+        total[1] += int(ok or 0)
+        total[2] += int(bad or 0)
+        per_bucket.setdefault(key, {})[int(index)] = [int(ok or 0), int(bad or 0), mean]
 
 
 @dataclass(frozen=True)
