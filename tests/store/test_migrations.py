@@ -22,6 +22,7 @@ TABLES = [
     "demo_brands",
     "demo_categories",
     "demo_customers",
+    "demo_inspected_requests",
     "demo_order_statuses",
     "demo_orders",
     "demo_outbox",
