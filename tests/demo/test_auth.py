@@ -66,9 +66,17 @@ def test_credentials_that_are_refused(shop: Shop) -> None:
     assert httpx.get(url).json()["error"]["message"] == "Send the access token: Authorization: Bearer <token>"
     assert httpx.get(url, headers={"Authorization": "Bearer afk_wrong"}).status_code == 401
     partner = shop.server.client().post("/v1/partners", json={"name": "P"}).json()["key"]["secret"]
-    as_partner = httpx.get(url, headers={"Authorization": f"Bearer {partner}", "X-Store-Id": str(shop.store_id)})
-    assert as_partner.status_code == 401 and "partner API key" in as_partner.json()["error"]["message"]
+    real = shop.server.client().post("/v1/stores", json={"id": 777001, "name": "Real shop"})
+    assert real.status_code == 201, real.text
+    as_partner = httpx.get(url, headers={"Authorization": f"Bearer {partner}", "X-Store-Id": "777001"})
+    assert as_partner.status_code == 401
+    assert as_partner.json()["error"]["message"] == (
+        "A partner API key acts only on demo stores: use the installation's access token"
+    )
     assert as_partner.headers["WWW-Authenticate"] == "Bearer"
+    # On a demo store a partner key is the partner's test merchant.
+    on_demo = httpx.get(url, headers={"Authorization": f"Bearer {partner}", "X-Store-Id": str(shop.store_id)})
+    assert on_demo.status_code == 200
 
 
 def test_revoke_expire_and_cache(shop: Shop) -> None:

@@ -71,7 +71,7 @@ def serve(
     if first.operator_key:
         out.print(f"[yellow]first start: operator key (shown once):[/] {first.operator_key}", soft_wrap=True)
     if settings.demo and platform.demo_setup is not None:
-        _print_demo(settings, platform.demo_setup, first.operator_key)
+        _print_demo(settings, platform.demo_setup)
     from appfn.runtime.jsload import start_v8
 
     start_v8()  # V8 must start on the main thread (TypeScript is transpiled in this process)
@@ -86,9 +86,9 @@ def serve(
     uvicorn.Server(config).run()
 
 
-def _print_demo(settings: Settings, setup: DemoSetup, operator_key: str | None) -> None:
-    """What to open and three commands to try; the same on every --demo start (the operator key
-    only on the first: it is shown once)."""
+def _print_demo(settings: Settings, setup: DemoSetup) -> None:
+    """What to open and three commands to try; the same on every --demo start (the demo partner's
+    key acts as the merchant of the demo store, so the operator key is not needed)."""
     from rich.markup import escape
 
     base = settings.resolved_public_url
@@ -98,7 +98,6 @@ def _print_demo(settings: Settings, setup: DemoSetup, operator_key: str | None) 
     exports = f"export APPFN_KEY={setup.partner_key} CRM_APP={crm.app_id}"
     if base != "http://127.0.0.1:8700":
         exports += f" APPFN_URL={base}"
-    op = operator_key or "<the operator key printed on the first start>"
     customer = '{"first_name": "Sara", "last_name": "Alharbi", "mobile": "0551234567", "email": "sara@example.com"}'
     lines = [
         "[bold]demo[/]",
@@ -108,9 +107,9 @@ def _print_demo(settings: Settings, setup: DemoSetup, operator_key: str | None) 
         f"  demo partner  {setup.partner_id}, key {setup.partner_key}  (kept in {settings.data_dir / 'demo.json'})",
         f"  apps on store {store_id}: {apps}",
         "[bold]try[/] (in another terminal, in this directory):",
-        f"  {exports} OP={op}",
+        f"  {exports}",
         "  # 1. create a customer: CRM Sync and Welcome Mail run",
-        f"  curl -s {base}/admin/v2/customers -H \"Authorization: Bearer $OP\" -H \"X-Store-Id: {store_id}\" "
+        f"  curl -s {base}/admin/v2/customers -H \"Authorization: Bearer $APPFN_KEY\" -H \"X-Store-Id: {store_id}\" "
         f"-H 'content-type: application/json' -d '{customer}'",
         "  # 2. what the CRM received",
         f"  curl -s '{base}/v1/inspector/requests?bin=crm&limit=1' -H \"Authorization: Bearer $APPFN_KEY\"",

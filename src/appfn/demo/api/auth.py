@@ -2,11 +2,11 @@
 
 * ``Authorization: Bearer aft_...``: an installation's access token (``appfn.demo.tokens``),
   acting on that installation's store with its granted scopes;
-* ``Authorization: Bearer afk_...`` with the platform's **operator key** and ``X-Store-Id``:
-  the merchant (the demo store's own UI, seeding), on any store, with every scope;
-* the web console's session cookie (``appfn.console.session``) with ``X-Store-Id``: the
-  operator on any store, a partner on a **demo** store (the partner's test merchant), with every
-  scope; writes need the console's CSRF token.
+* ``Authorization: Bearer afk_...`` with an API key and ``X-Store-Id``: the merchant, with every
+  scope: the **operator key** on any store (seeding, operations), a **partner key** on a demo
+  store only (the partner's test merchant, as in the original's demo stores);
+* the web console's session cookie (``appfn.console.session``) with ``X-Store-Id``: the same
+  rules as the key it holds; writes need the console's CSRF token.
 
 Routes declare the resource and whether they write: reads need ``<resource>.read`` or
 ``<resource>.read_write``, writes need ``<resource>.read_write``; a token without it gets 401
@@ -59,7 +59,7 @@ async def authenticate(request: Request) -> Access:
         raise _unauthorized("Send the access token: Authorization: Bearer <token>")
     state = state_of(request)
     if credential.startswith(KEY_PREFIX):
-        return await _operator(request, credential, state.platform.db, state.cache)
+        return await _merchant(request, credential, state.platform.db, state.cache)
     if not credential.startswith(TOKEN_PREFIX):
         raise _unauthorized("The access token is invalid")
     found = await _cached(state.cache, credential, lambda: asyncio.to_thread(token_principal, state.platform.db,
@@ -76,25 +76,24 @@ async def _console(request: Request, key: str) -> Access:
         state.cache["console:secret"] = secret
         if not session.csrf_valid(secret, key, request.headers.get(session.CSRF_HEADER)):
             raise AdminError(403, "csrf", f"Missing or wrong CSRF token (the console sends {session.CSRF_HEADER})")
-    return await _operator(request, key, state.platform.db, state.cache, partner_on_demo=True)
+    return await _merchant(request, key, state.platform.db, state.cache)
 
 
-async def _operator(
-    request: Request, key: str, db: store.Database, cache: dict, *, partner_on_demo: bool = False
-) -> Access:
+async def _merchant(request: Request, key: str, db: store.Database, cache: dict) -> Access:
+    """An API key acting as the merchant of the store in ``X-Store-Id``."""
     found = await _cached(cache, key, lambda: asyncio.to_thread(_verify_key, db, key))
     if found is None:
         raise _unauthorized("The API key is invalid or revoked")
-    if not found.is_operator and not partner_on_demo:
-        raise _unauthorized("A partner API key cannot act on a store: use the installation's access token")
     raw = request.headers.get(STORE_HEADER, "").strip()
     if not raw.isdigit() or int(raw) <= 0:
         raise AdminError(400, "store_required", f"The operator key acts on the store named by the {STORE_HEADER} "
                          "header", {STORE_HEADER: ["must be the store's numeric id"]})  # fmt: skip
     store_id = int(raw)
     is_demo = await _cached(cache, f"store:{store_id}", lambda: asyncio.to_thread(_store_is_demo, db, store_id))
-    if is_demo is None or (not found.is_operator and not is_demo):  # a partner sees no other store
+    if is_demo is None:
         raise AdminError(404, "not_found", f"The store {store_id} does not exist", {STORE_HEADER: ["unknown store"]})
+    if not found.is_operator and not is_demo:
+        raise _unauthorized("A partner API key acts only on demo stores: use the installation's access token")
     return Access(store_id, (), None)
 
 
