@@ -258,7 +258,7 @@ def test_preview_needs_an_installation(partner_page: Any, demo: dict[str, Any]) 
 
 def test_typescript_template_lines_and_syntax_errors_are_marked(partner_page: Any, demo: dict[str, Any]) -> None:
     page = partner_page
-    page.goto(f"/apps/{demo['app']}/functions/customer.updated?language=typescript")
+    page.goto(f"/apps/{demo['app']}/functions/customer.otp.request?language=typescript")
     page.wait_for_selector(".cm-content")
     template = editor_text(page)
     lines = template.splitlines()
@@ -285,4 +285,4 @@ def test_typescript_template_lines_and_syntax_errors_are_marked(partner_page: An
     page.fill("#preview-field", str(demo["customer"]["id"]))
     page.click("#preview-draft")
     page.wait_for_selector("#preview-result[data-state='success']")
-    assert "customer.updated for store" in page.inner_text("#preview-console")
+    assert "customer.otp.request for store" in page.inner_text("#preview-console")
