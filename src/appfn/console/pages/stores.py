@@ -14,6 +14,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -110,11 +111,17 @@ def _admin_call(fn: Any) -> Any:
     return run
 
 
+def pretty(value: Any) -> str:
+    """JSON to show (Arabic names stay readable; the template escapes it)."""
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
 def _page(request: Request, template: str, who: web.Viewer, view: StoreView, tab: str, **context: Any) -> Response:
     tabs = TABS if view.records else TABS[3:]
     return web.render(
-        request, template, who, nav="stores", st=view.store, records=view.records, tabs=tabs, tab=tab, **context
-    )
+        request, template, who, nav="stores", st=view.store, records=view.records, tabs=tabs, tab=tab,
+        pretty=pretty, **context,
+    )  # fmt: skip
 
 
 # --- the list ------------------------------------------------------------------------------------

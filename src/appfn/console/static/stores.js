@@ -5,6 +5,13 @@
   "use strict";
   const { showErrors, clearErrors, busy } = window.appfnForms;
   const MASK = "********";
+  const FLASH = "appfn.stores.flash"; // a message for the page a change leads to
+
+  const flash = sessionStorage.getItem(FLASH);
+  if (flash) {
+    sessionStorage.removeItem(FLASH);
+    appfn.toast(flash, "ok");
+  }
 
   function onSubmit(form, work) {
     form.addEventListener("submit", async (event) => {
@@ -59,6 +66,7 @@
         const body = {};
         for (const [key, value] of Object.entries(now)) if (value !== "" && value !== null) body[key] = value;
         const created = await appfn.api("POST", "/admin/v2/customers", body, { headers });
+        sessionStorage.setItem(FLASH, "Customer created: customer.created sent to the store's installed apps");
         window.location.assign(`/stores/${storeId}/customers/${created.data.id}`);
         return;
       }
@@ -71,7 +79,7 @@
         return;
       }
       await appfn.api("PUT", `/admin/v2/customers/${customerId}`, changed, { headers });
-      appfn.toast("Customer saved: customer.updated sent", "ok");
+      sessionStorage.setItem(FLASH, "Customer saved: customer.updated sent to the store's installed apps");
       window.location.reload();
     });
   }
@@ -126,14 +134,14 @@
       const body = { settings: collectSettings(installationForm), granted_scopes: grantedOf(installationForm) };
       await appfn.api("PATCH", `/v1/installations/${id}`, body);
       appfn.toast("Settings saved", "ok");
-      window.location.reload();
+      window.location.assign(window.location.pathname); // drops ?installed=1
     });
 
     const toggle = document.getElementById("installation-toggle");
     toggle?.addEventListener("click", () => busy(toggle, async () => {
       try {
         await appfn.api("PATCH", `/v1/installations/${id}`, { status: toggle.dataset.status });
-        window.location.reload();
+        window.location.assign(window.location.pathname);
       } catch (error) {
         appfn.toast(appfn.describe(error), "bad");
       }
