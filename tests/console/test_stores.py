@@ -267,3 +267,28 @@ def test_pages_render_within_budget(console_server: Server, path: str) -> None:
             timings.append(time.perf_counter() - started)
             assert answer.status_code == 200
     assert statistics.median(timings) < 0.3, timings
+
+
+def test_create_and_edit_a_product(page, console_server: Server) -> None:
+    open_as(page, console_server.operator_key, f"/stores/{DEMO}/products")
+    page.click("a:has-text('New product')")
+    page.wait_for_url(f"**/stores/{DEMO}/products/new")
+    page.fill("#product-form input[name=name]", "Console mug")
+    page.click("button:has-text('Create product')")  # no price
+    error = page.locator("input[name=price] + .field-error")
+    error.wait_for()
+    assert "price" in error.inner_text()
+
+    page.fill("#product-form input[name=price]", "49.5")
+    page.fill("#product-form input[name=quantity]", "12")
+    page.click("button:has-text('Create product')")
+    page.wait_for_url(re.compile(rf"/stores/{DEMO}/products/\d+$"))
+    product_id = page.get_attribute("[data-product-id]", "data-product-id")
+    assert page.input_value("input[name=quantity]") == "12"
+
+    page.fill("#product-form input[name=quantity]", "")  # unlimited
+    page.click("button:has-text('Save product')")
+    page.wait_for_function("document.querySelector('input[name=quantity]').defaultValue === ''")  # reloaded
+    with console_server.client() as client:
+        product = client.get(f"/admin/v2/products/{product_id}", headers={"X-Store-Id": str(DEMO)}).json()["data"]
+    assert product["quantity"] is None and product["name"] == "Console mug"

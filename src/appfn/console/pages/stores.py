@@ -34,6 +34,7 @@ from appfn.demo.payloads.order import STATUSES, order_data
 from appfn.demo.payloads.product import product_data
 from appfn.demo.records import customers, orders, products
 from appfn.demo.records.customers import GENDERS
+from appfn.demo.records.products import STATUSES as PRODUCT_STATUSES
 from appfn.errors import NotFoundError
 from appfn.store.settings import MASK
 
@@ -265,6 +266,22 @@ async def store_products(
     return _page(request, "stores/products.html", who, view, "products", found=found, keyword=keyword)
 
 
+PRODUCT_FIELDS = ("name", "price", "sale_price", "quantity", "notify_quantity", "sku", "status", "description")
+NEW_PRODUCT: dict[str, Any] = {**dict.fromkeys(PRODUCT_FIELDS), "name": "", "sku": "", "description": ""}
+NEW_PRODUCT["status"] = "sale"
+
+
+@router.get("/stores/{store_id}/products/new")
+async def product_new(store_id: str, request: Request, who: Annotated[web.Viewer, Depends(web.viewer)]) -> Response:
+    sid = _store_id(store_id)
+    view = await web.call(web.read(request, lambda s: store_view(s, who, sid)))
+    _records(view)
+    return _page(
+        request, "stores/product.html", who, view, "products",
+        product=None, values=NEW_PRODUCT, product_statuses=PRODUCT_STATUSES,
+    )  # fmt: skip
+
+
 @router.get("/stores/{store_id}/products/{product_id}")
 async def product_detail(
     store_id: str, product_id: int, request: Request, who: Annotated[web.Viewer, Depends(web.viewer)]
@@ -272,15 +289,19 @@ async def product_detail(
     sid = _store_id(store_id)
     vat = DemoConfig.from_settings(request.app.state.platform.settings).vat_percent
 
-    def load(s: Session) -> tuple[StoreView, dict[str, Any]]:
+    def load(s: Session) -> tuple[StoreView, dict[str, Any], dict[str, Any]]:
         view = store_view(s, who, sid)
         _records(view)
         row = products.get(s, sid, product_id)
         brand = s.get(DemoBrandRow, row.brand_id) if row.brand_id is not None else None
-        return view, product_data(row, store_info(s, sid), vat_percent=vat, brand=brand)
+        values = {k: getattr(row, k) for k in PRODUCT_FIELDS}
+        return view, product_data(row, store_info(s, sid), vat_percent=vat, brand=brand), values
 
-    view, product = await web.call(web.read(request, _admin_call(load)))
-    return _page(request, "stores/product.html", who, view, "products", product=product)
+    view, product, values = await web.call(web.read(request, _admin_call(load)))
+    return _page(
+        request, "stores/product.html", who, view, "products",
+        product=product, values=values, product_statuses=PRODUCT_STATUSES,
+    )  # fmt: skip
 
 
 # --- orders --------------------------------------------------------------------------------------

@@ -84,6 +84,47 @@
     });
   }
 
+  // --- products (the Admin API too: product.created / product.updated fire) ----------------------
+  const productForm = document.getElementById("product-form");
+  if (productForm) {
+    const storeId = productForm.dataset.storeId;
+    const productId = productForm.dataset.productId;
+    const before = JSON.parse(document.getElementById("product-values")?.textContent || "{}");
+    const headers = { "X-Store-Id": storeId };
+
+    function values() {
+      const out = {};
+      for (const el of productForm.querySelectorAll("[data-field]")) {
+        const text = el.value.trim();
+        if (el.dataset.kind) out[el.name] = text === "" ? null : Number.isFinite(Number(text)) ? Number(text) : text;
+        else out[el.name] = text;
+      }
+      return out;
+    }
+
+    onSubmit(productForm, async () => {
+      const now = values();
+      if (!productId) {
+        const body = {};
+        for (const [key, value] of Object.entries(now)) if (value !== null && value !== "") body[key] = value;
+        const created = await appfn.api("POST", "/admin/v2/products", body, { headers });
+        sessionStorage.setItem(FLASH, "Product created: product.created sent to the store's installed apps");
+        window.location.assign(`/stores/${storeId}/products/${created.data.id}`);
+        return;
+      }
+      const changed = {};
+      for (const [key, value] of Object.entries(now)) if ((before[key] ?? null) !== value) changed[key] = value;
+      if (!Object.keys(changed).length) {
+        clearErrors(productForm);
+        appfn.toast("Nothing changed");
+        return;
+      }
+      await appfn.api("PUT", `/admin/v2/products/${productId}`, changed, { headers });
+      sessionStorage.setItem(FLASH, "Product saved: product.updated sent to the store's installed apps");
+      window.location.reload();
+    });
+  }
+
   // --- installations --------------------------------------------------------------------------
   // Settings as the API takes them. A blank password field sends the mask when a secret is stored
   // (the API keeps it) and nothing otherwise; the stored secret is never in the page.
