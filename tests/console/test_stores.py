@@ -225,7 +225,12 @@ def test_stores_each_viewer_sees(page, console_server: Server) -> None:
     with console_server.client() as client:  # the operator: two real stores, the app on one
         for sid, name in ((7001, "Real store A"), (7002, "Real store B")):
             assert client.post("/v1/stores", json={"id": sid, "name": name}).status_code == 201
-        assert client.post("/v1/installations", json={"app_id": app_id, "store_id": 7001}).status_code == 201
+        installed = client.post("/v1/installations", json={"app_id": app_id, "store_id": 7001})
+        assert installed.status_code == 201
+    stranger = new_partner(console_server, "Stranger")
+    with session_client(console_server, stranger) as client:  # another partner's installation: 404
+        assert client.get(f"/installations/{installed.json()['id']}").status_code == 404
+        assert client.get("/stores/7001").status_code == 404
 
     with session_client(console_server, key) as client:
         listed = client.get("/stores").text
