@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import ipaddress
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +27,9 @@ STATIC = Path(__file__).parent / "static"
 T = TypeVar("T")
 
 templates = Jinja2Templates(directory=str(TEMPLATES))
+# Readable JSON for <pre> blocks: Arabic names stay Arabic (tojson would \u-escape them); the
+# output is autoescaped like any other text.
+templates.env.filters["pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
 class LoginRequired(Exception):

@@ -4,9 +4,17 @@
   "use strict";
   const csrf = () => document.querySelector('meta[name="csrf-token"]')?.content || "";
 
+  // The platform API answers {"error": "...", "detail": ...}; the Admin API
+  // {"error": {"code", "message", "fields"}}.
+  function messageOf(status, body) {
+    const error = body && body.error;
+    if (error && typeof error === "object") return error.message || error.code || `HTTP ${status}`;
+    return error || (body && body.message) || `HTTP ${status}`;
+  }
+
   class ApiError extends Error {
     constructor(status, body) {
-      super((body && (body.error || body.message)) || `HTTP ${status}`);
+      super(messageOf(status, body));
       this.status = status;
       this.body = body;
     }
@@ -30,6 +38,10 @@
   // The API's error body is {"error", "detail"}; detail may list {path, message} violations.
   function describe(error) {
     if (!(error instanceof ApiError)) return String(error && error.message || error);
+    const fields = error.body && error.body.error && error.body.error.fields;
+    if (fields && typeof fields === "object" && Object.keys(fields).length) {
+      return `${error.message}: ` + Object.entries(fields).map(([k, v]) => `${k}: ${[].concat(v).join(", ")}`).join("; ");
+    }
     const detail = error.body && error.body.detail;
     if (Array.isArray(detail)) return `${error.message}: ` + detail.map((d) => d.path ? `${d.path}: ${d.message}` : JSON.stringify(d)).join("; ");
     if (detail) return `${error.message}: ${typeof detail === "string" ? detail : JSON.stringify(detail)}`;
