@@ -8,11 +8,27 @@ from tests.console.conftest import shot, sign_in
 from tests.server import Server
 
 
-def test_pages_need_a_session(console_server: Server) -> None:
+SIGNED_OUT = {"appfn_signed_out": "1"}  # what Sign out leaves: the demo's automatic sign-in stays off
+
+
+def test_demo_opens_straight_into_the_demo_partner(console_server: Server) -> None:
     with httpx.Client(base_url=console_server.url) as client:
+        home = client.get("/")
+        assert home.status_code == 200 and "appfn_session=" in home.headers["set-cookie"]
+        assert client.get("/apps").status_code == 200  # the cookie set by the first answer
+        partner_apps = client.get("/v1/apps").json()
+    assert {app["name"] for app in partner_apps["items"]} >= {"CRM Sync", "Welcome Mail", "Shipping Rules"}
+
+
+def test_pages_need_a_session(console_server: Server) -> None:
+    with httpx.Client(base_url=console_server.url, cookies=SIGNED_OUT) as client:
         answer = client.get("/?x=1")
-    assert answer.status_code == 303
-    assert answer.headers["location"] == "/login?next=%2F%3Fx%3D1"
+        assert answer.status_code == 303
+        assert answer.headers["location"] == "/login?next=%2F%3Fx%3D1"
+        offered = client.get("/login")
+        assert "Continue as the demo partner" in offered.text
+        again = client.post("/login/demo")
+        assert again.status_code == 303 and "appfn_session=" in again.headers["set-cookie"]
 
 
 def test_wrong_key_is_refused_with_a_message(console_server: Server) -> None:
@@ -47,6 +63,7 @@ def test_api_writes_with_the_cookie_need_the_csrf_token(console_server: Server) 
 
 
 def test_sign_in_and_out_in_the_browser(page, console_server: Server) -> None:
+    page.context.add_cookies([{"name": "appfn_signed_out", "value": "1", "url": console_server.url}])
     page.goto("/?from=test")
     assert "/login" in page.url
     shot(page, "00-sign-in")
