@@ -59,6 +59,7 @@ class Dispatcher:
         self.lease_timeout_s = lease_timeout_s
         self.worker_id = f"{socket.gethostname()}:{os.getpid()}"
         self._wake = asyncio.Event()
+        self._room = asyncio.Event()  # set when enough invocations finished to lease a batch
         self._stopping = asyncio.Event()
         self._inflight: set[asyncio.Task[None]] = set()
         self._done: list[_Done] = []
@@ -81,6 +82,7 @@ class Dispatcher:
         """
         self._stopping.set()
         self._wake.set()
+        self._room.set()
         if self._inflight:
             await asyncio.wait(set(self._inflight), timeout=grace_s)
         for task in list(self._inflight):
@@ -96,8 +98,9 @@ class Dispatcher:
         while not self._stopping.is_set():
             free = self.concurrency - len(self._inflight)
             # Lease in batches: one lease call per finished job would cost more than the jobs.
-            if free < max(1, self.concurrency // 2) and self._inflight:
-                await asyncio.wait(set(self._inflight), return_when=asyncio.FIRST_COMPLETED)
+            if free < self._batch and self._inflight:
+                self._room.clear()
+                await self._room.wait()
                 continue
             try:
                 leases = await asyncio.to_thread(
@@ -109,7 +112,7 @@ class Dispatcher:
             for lease in leases:
                 task = asyncio.get_running_loop().create_task(self._run(lease))
                 self._inflight.add(task)
-                task.add_done_callback(self._inflight.discard)
+                task.add_done_callback(self._ended)
             if not leases:
                 self._wake.clear()
                 with contextlib.suppress(TimeoutError):
@@ -117,6 +120,15 @@ class Dispatcher:
                 idle_poll = min(idle_poll * 2, 0.5)
             else:
                 idle_poll = 0.02
+
+    @property
+    def _batch(self) -> int:
+        return max(1, self.concurrency // 2)
+
+    def _ended(self, task: asyncio.Task[None]) -> None:
+        self._inflight.discard(task)
+        if self.concurrency - len(self._inflight) >= self._batch:
+            self._room.set()
 
     async def _run(self, lease: Lease) -> None:
         started = datetime.now(UTC)

@@ -35,7 +35,7 @@ class _Pool:
     # Callers waiting for a worker, first come first served: a caller that has just checked a
     # worker in must not take it again ahead of those already waiting (measured: with 4 callers
     # on 2 workers, two callers starved for 20 s).
-    queue: deque[object] = field(default_factory=deque)
+    queue: deque[asyncio.Event] = field(default_factory=deque)
 
 
 async def _no_egress(request: dict[str, Any], deadline: float) -> dict[str, Any]:
@@ -76,7 +76,6 @@ class Runtime:
         self._spare_tasks: dict[str, set[asyncio.Task[None]]] = {r: set() for r in ("python", "js")}
         self._pools: dict[tuple[str, int, int], _Pool] = {}
         self._total = 0
-        self._changed: asyncio.Condition | None = None
         self._reaper: asyncio.Task[None] | None = None
         self._warmup: asyncio.Task[None] | None = None
 
@@ -139,27 +138,29 @@ class Runtime:
 
     async def _checkout(self, code: FunctionCode, limits: Limits) -> WorkerProcess:
         self._ensure_started()
-        assert self._changed is not None
         pool = self._pools.setdefault(_pool_key(code, limits), _Pool())
-        ticket = object()
+        # Each caller waits on its own ticket; only the head of a pool's line is woken when
+        # something changes (waking every waiter cost O(waiters) task switches per checkin).
+        # No lock: nothing below awaits between looking at the pool and changing it.
+        ticket = asyncio.Event()
         pool.queue.append(ticket)
         try:
-            async with self._changed:
-                while True:
-                    if pool.queue[0] is ticket:
-                        while pool.idle:
-                            worker = pool.idle.pop()
-                            if worker.alive:
-                                pool.busy += 1
-                                return worker
-                            worker.kill()
-                            self._total -= 1
-                        room = pool.busy + pool.starting < self.max_workers_per_function
-                        if room and (self._total < self.max_workers or self._evict_idle()):
-                            break
-                    await self._changed.wait()
-                pool.starting += 1
-                self._total += 1
+            while True:
+                if pool.queue[0] is ticket:
+                    while pool.idle:
+                        worker = pool.idle.pop()
+                        if worker.alive:
+                            pool.busy += 1
+                            return worker
+                        worker.kill()
+                        self._total -= 1
+                    room = pool.busy + pool.starting < self.max_workers_per_function
+                    if room and (self._total < self.max_workers or self._evict_idle()):
+                        break
+                ticket.clear()
+                await ticket.wait()
+            pool.starting += 1
+            self._total += 1
         finally:
             pool.queue.remove(ticket)
             if pool.queue:
@@ -172,14 +173,12 @@ class Runtime:
             await worker.bind(code, limits, js)
         except BaseException:
             self._refill_spares()
-            async with self._changed:
-                pool.starting -= 1
-                self._total -= 1
-                self._changed.notify_all()
-            raise
-        async with self._changed:
             pool.starting -= 1
-            pool.busy += 1
+            self._total -= 1
+            self._notify()
+            raise
+        pool.starting -= 1
+        pool.busy += 1
         return worker
 
     async def _blank_worker(self, runtime: str, tmp_mb: int) -> WorkerProcess:
@@ -251,19 +250,13 @@ class Runtime:
         return True
 
     def _notify(self) -> None:
-        if self._changed is None:
-            return
-        changed = self._changed
-
-        async def wake() -> None:
-            async with changed:
-                changed.notify_all()
-
-        asyncio.get_running_loop().create_task(wake())
+        """Something changed (a worker checked in, stopped, or a slot freed): the first caller
+        in each pool's line looks again. Those behind it wait for their turn at the head."""
+        for pool in self._pools.values():
+            if pool.queue:
+                pool.queue[0].set()
 
     def _ensure_started(self) -> None:
-        if self._changed is None:
-            self._changed = asyncio.Condition()
         if self._reaper is None or self._reaper.done():
             loop = asyncio.get_running_loop()
             self._reaper = loop.create_task(self._reap_idle())

@@ -19,10 +19,12 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
+
 from appfn.errors import HandlerLoadError, SandboxError
 from appfn.runtime import sandbox as sb
 from appfn.runtime.limits import FunctionCode, Limits
-from appfn.runtime.protocol import ProtocolError, encode, read_frame
+from appfn.runtime.protocol import _HEADER, ProtocolError, encode, read_frame
 from appfn.runtime.seccomp import exported_bpf
 
 FetchFn = Callable[[dict[str, Any], float], Awaitable[dict[str, Any]]]
@@ -201,7 +203,7 @@ class WorkerProcess:
             "remaining_s": deadline - time.monotonic(),
             "heap_mb": limits.heap_mb,
         }
-        self._writer.write(encode(frame))
+        self._writer.write(_encode_invoke(frame))
         fetches: set[asyncio.Task[None]] = set()
         grace = JS_DEADLINE_GRACE_S if self.runtime == "js" else 0.0
         try:
@@ -288,6 +290,15 @@ class WorkerProcess:
         if self._tmpdir:
             shutil.rmtree(self._tmpdir, ignore_errors=True)
             self._tmpdir = None
+
+
+def _encode_invoke(frame: dict[str, Any]) -> bytes:
+    """``protocol.encode`` for the hot frame, with orjson (the same JSON, ~5x faster on a context)."""
+    try:
+        body = orjson.dumps(frame)
+    except TypeError:  # integers past 64 bits, non-string keys: the stdlib encoder takes those
+        return encode(frame)
+    return _HEADER.pack(len(body)) + body
 
 
 def _exit_reason(code: int | None, limits: Limits, stderr: str) -> tuple[str, str]:
