@@ -119,3 +119,26 @@ def test_file_passes_integrity_check_after_consumer_killed_mid_write(tmp_path: P
     raw = sqlite3.connect(tmp_path / "q.db")
     assert raw.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     raw.close()
+
+
+def test_a_large_batch_with_repeated_and_remembered_keys(tmp_path: Path) -> None:
+    """Enqueue in a few statements: keys looked up in chunks, ids from the AUTOINCREMENT sequence."""
+    with open_broker(f"sqlite:///{tmp_path}/q.db") as broker:
+        [early] = broker.enqueue([NewJob("q", b"early", dedupe_key="k-7")])
+        broker.enqueue([NewJob("other", b"o", dedupe_key="k-8")])  # keys are per queue
+        jobs = [NewJob("q", f"p{i}".encode(), dedupe_key=f"k-{i % 1100}" if i % 3 else None) for i in range(1300)]
+        ids = broker.enqueue(jobs)
+        assert len(ids) == 1300 and ids[7] == early
+        by_key: dict[str, str] = {}
+        for job, job_id in zip(jobs, ids, strict=True):
+            if job.dedupe_key is not None:
+                assert by_key.setdefault(job.dedupe_key, job_id) == job_id  # a repeated key: the first job
+        fresh = [int(i) for i in dict.fromkeys(ids) if i != early]
+        assert fresh == sorted(fresh) and len(set(fresh)) == len(fresh)  # enqueue order = id order
+        leased = broker.lease("q", "w", 1000, 30) + broker.lease("q", "w", 1000, 30)
+        assert [lease.job_id for lease in leased] == [early, *map(str, fresh)]
+        payloads: dict[str, bytes] = {early: b"early"}
+        for job_id, job in zip(ids, jobs, strict=True):
+            payloads.setdefault(job_id, job.payload)  # the first job of a key is the one kept
+        assert all(lease.payload == payloads[lease.job_id] for lease in leased)
+        assert broker.enqueue([NewJob("q", b"again", dedupe_key="k-1")]) == [ids[1]]
