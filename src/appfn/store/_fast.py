@@ -56,12 +56,9 @@ def json_text(value: Any) -> str | None:
 
 
 def timestamp(value: datetime | None) -> str | None:
-    """An aware datetime as SQLAlchemy's SQLite DATETIME text (UTC, naive)."""
+    """An aware datetime as SQLAlchemy's SQLite DATETIME text (UTC, naive, always 6 decimals)."""
     if value is None:
         return None
-    if value.tzinfo is not None:
+    if value.tzinfo is not None and value.tzinfo is not UTC:
         value = value.astimezone(UTC)
-    return (
-        f"{value.year:04d}-{value.month:02d}-{value.day:02d} "
-        f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}"
-    )
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
