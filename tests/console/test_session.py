@@ -7,7 +7,6 @@ import httpx
 from tests.console.conftest import shot, sign_in
 from tests.server import Server
 
-
 SIGNED_OUT = {"appfn_signed_out": "1"}  # what Sign out leaves: the demo's automatic sign-in stays off
 
 
