@@ -137,3 +137,74 @@ def test_downgrade_to_empty_and_back(empty_url: str) -> None:
         assert table_names(engine) == TABLES
     finally:
         engine.dispose()
+
+
+EXECUTION_INDEXES = {
+    "ix_executions_app_id_created_at": ["app_id", "created_at"],
+    "ix_executions_created_at": ["created_at"],
+    "ix_executions_event_id": ["event_id"],
+    "ix_executions_partner_id_created_at": ["partner_id", "created_at"],
+}  # and the primary key: five in all, each written on every recorded run (migration 0004)
+
+
+def _execution_indexes(engine) -> dict[str, list[str]]:
+    from sqlalchemy import inspect
+
+    return {ix["name"]: ix["column_names"] for ix in inspect(engine).get_indexes("executions")}
+
+
+def test_executions_keep_four_indexes_and_0003_had_seven(empty_url: str) -> None:
+    from alembic import command
+
+    from appfn.store.db import _alembic_config
+
+    store.upgrade_to_head(empty_url)
+    engine = make_engine(empty_url)
+    try:
+        assert _execution_indexes(engine) == EXECUTION_INDEXES
+        with engine.connect() as connection:
+            command.downgrade(_alembic_config(connection), "0003")
+        assert _execution_indexes(engine) == {
+            **EXECUTION_INDEXES,
+            "ix_executions_status": ["status"],
+            "ix_executions_trigger": ["trigger"],
+            "ix_executions_store_id_created_at": ["store_id", "created_at"],
+        }
+        store.upgrade_to_head(engine)
+        assert _execution_indexes(engine) == EXECUTION_INDEXES
+    finally:
+        engine.dispose()
+
+
+def test_execution_lists_read_by_index_not_by_scan(tmp_path: Path) -> None:
+    """SQLite's plan for the lists the API and the console run: an index, never a table scan."""
+    from datetime import UTC, datetime
+
+    from appfn.store import stats
+    from appfn.store.executions import list_executions
+
+    db = store.Database.open(data_dir=tmp_path)
+    plans: list[str] = []
+    try:
+        with db.read_session() as s:
+            real = s.execute
+
+            def explain(stmt, *args, **kwargs):  # type: ignore[no-untyped-def]
+                compiled = stmt.compile(dialect=db.engine.dialect, compile_kwargs={"literal_binds": True})
+                rows = real(text(f"EXPLAIN QUERY PLAN {compiled}")).all()
+                plans.append(" | ".join(str(r[-1]) for r in rows))
+                return real(stmt, *args, **kwargs)
+
+            s.execute = explain  # type: ignore[method-assign]
+            now = datetime.now(UTC)
+            for partner in ("ptn_a", None):
+                list_executions(s, partner_id=partner)
+                list_executions(s, partner_id=partner, app_id="app_a", status=["failure", "dead"])
+                list_executions(s, partner_id=partner, store_id=7, trigger="customer.created", since=now)
+                list_executions(s, partner_id=partner, event_id="evt_1")
+                stats.feed(s, partner_id=partner, since=now, status=["success"])
+    finally:
+        db.dispose()
+    assert len(plans) == 10
+    for plan in plans:
+        assert "INDEX ix_executions_" in plan, plan
