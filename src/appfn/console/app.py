@@ -8,14 +8,26 @@ from starlette.responses import Response
 from starlette.staticfiles import StaticFiles
 
 from appfn.console import session, web
-from appfn.console.pages import apps, auth, catalog, executions, functions, home, metrics, stores
+from appfn.console.pages import (
+    apps,
+    auth,
+    catalog,
+    executions,
+    functions,
+    home,
+    installations,
+    live,
+    metrics,
+    stores,
+)
 from appfn.platform import Platform
 
 
 def install_console(app: FastAPI, platform: Platform) -> None:
     app.state.console_secret = session.load_secret(platform.settings.data_dir)
     app.mount("/assets", StaticFiles(directory=web.STATIC), name="assets")
-    for module in (auth, home, apps, functions, executions, stores, catalog, metrics):
+    # live before executions: /executions/stream must not be taken for an execution id
+    for module in (auth, home, apps, functions, live, executions, stores, installations, catalog, metrics):
         app.include_router(module.router, include_in_schema=False)
 
     @app.exception_handler(web.LoginRequired)

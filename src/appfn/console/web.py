@@ -29,7 +29,12 @@ T = TypeVar("T")
 templates = Jinja2Templates(directory=str(TEMPLATES))
 # Readable JSON for <pre> blocks: Arabic names stay Arabic (tojson would \u-escape them); the
 # output is autoescaped like any other text.
-templates.env.filters["pretty"] = lambda value: json.dumps(value, indent=2, ensure_ascii=False, default=str)
+def pretty_json(value: Any) -> str:
+    """Indented JSON in the order it was produced, non-ASCII kept as is."""
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+templates.env.filters["pretty"] = pretty_json
 
 
 class LoginRequired(Exception):

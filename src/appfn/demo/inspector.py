@@ -38,50 +38,18 @@ from sqlalchemy.orm import Session
 from appfn import __version__, store
 from appfn.demo.models import DemoInspectedRequestRow as Row
 from appfn.errors import NotFoundError, ValidationError
+from appfn.masking import is_secret_name, mask_json, mask_secret
 from appfn.store._common import new_id, utcnow
 
 PREFIX = "/inspect"
 MAX_BODY_CHARS = 65_536  # of the body as kept (text or JSON); more is cut and marked truncated
 BIN_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 SOURCES = ("function", "preview", "http")
-MASK = "****"
-SHOWN_TAIL = 4  # characters of a secret kept at its end ...
-SHOWN_MIN_LEN = 12  # ... when it is at least this long (a short secret is masked whole)
-
-_SECRET_PARTS = (
-    "authorization", "token", "secret", "passw", "passwd", "pwd", "apikey", "api-key", "api_key", "credential",
-    "cookie", "session", "signature", "private", "access-key", "access_key",
-)  # fmt: skip
-_SECRET_NAMES = frozenset({"auth", "key", "pin", "otp", "x-auth", "sig"})
-_SCHEME_RE = re.compile(r"^([A-Za-z][A-Za-z0-9_+.-]*) +(\S.*)$")
 _PREFIX_RE = re.compile(re.escape(PREFIX) + r"(?=/|$)")
 _HOP_HEADERS = frozenset({"connection", "keep-alive", "transfer-encoding", "te", "upgrade", "proxy-connection"})
 
 
 # --------------------------------------------------------------------------- masking
-
-
-def is_secret_name(name: str) -> bool:
-    """Whether a header, query parameter or JSON key of this name holds a credential."""
-    lowered = name.strip().lower()
-    return (
-        lowered in _SECRET_NAMES
-        or any(part in lowered for part in _SECRET_PARTS)
-        or lowered.endswith(("-key", "_key", ".key", "-auth", "_auth"))
-    )
-
-
-def mask_secret(value: Any) -> str:
-    """``Bearer abcdefgh12345678`` -> ``Bearer ****5678``; a short secret -> ``****``."""
-    if not isinstance(value, str):
-        return MASK
-    text = value.strip()
-    scheme, secret = "", text
-    found = _SCHEME_RE.match(text)
-    if found and " " not in found.group(2):  # "Bearer x", "Basic x"; not a cookie list or prose
-        scheme, secret = found.group(1) + " ", found.group(2)
-    tail = secret[-SHOWN_TAIL:] if len(secret) >= SHOWN_MIN_LEN else ""
-    return f"{scheme}{MASK}{tail}"
 
 
 def mask_headers(headers: list[tuple[str, str]]) -> dict[str, str]:
@@ -94,15 +62,6 @@ def mask_headers(headers: list[tuple[str, str]]) -> dict[str, str]:
         shown = mask_secret(value) if is_secret_name(key) else value
         out[key] = f"{out[key]}, {shown}" if key in out else shown
     return out
-
-
-def mask_json(value: Any) -> Any:
-    """The JSON value with the values of credential-like keys masked, at any depth."""
-    if isinstance(value, dict):
-        return {k: (mask_secret(v) if is_secret_name(str(k)) else mask_json(v)) for k, v in value.items()}
-    if isinstance(value, list):
-        return [mask_json(v) for v in value]
-    return value
 
 
 def masked_query(query: str) -> tuple[dict[str, Any], str]:

@@ -1,33 +1,24 @@
 """Console section: executions (a live list with filters, detail with the context the function
 received, secrets masked) and dead letters with Replay.
 
-The live list is a server-sent events stream (``/executions/stream``, same filters as the page):
-every ``TICK_S`` it runs one cheap query (ids, statuses and times of the newest executions, no
-JSON columns) and sends each execution it has not sent yet, or whose status changed, as an
-``execution`` event carrying the row's HTML. Executions are written when they finish and sort by
-when they started, so a long run can appear "in the past": each poll looks back ``LOOKBACK_S``
-(the longest async run plus a margin) before the newest time sent. Streams are capped per
-process (``MAX_STREAMS``) and end after ``MAX_STREAM_S`` (the browser reconnects by itself with
-``Last-Event-ID``), so a forgotten tab never holds the server.
+The live feed of the list is in ``live.py``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-import re
-import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
 from sqlalchemy.orm import Session
-from starlette.responses import Response, StreamingResponse
+from starlette.responses import Response
 
-from appfn import errors, store
+from appfn import errors, masking, store
 from appfn.catalog import load_catalog, make_context
 from appfn.console import web
 from appfn.dispatch.jobs import JOBS_QUEUE
@@ -37,15 +28,7 @@ from appfn.store.models import EXECUTION_STATUSES
 router = APIRouter()
 
 PAGE_SIZE = 50
-TICK_S = 0.5
-HEARTBEAT_S = 15.0
-LOOKBACK_S = 45.0  # > the async timeout (30 s by default) + flush delay
-MAX_STREAMS = 32
-MAX_STREAM_S = 300.0
-ROWS_PER_TICK = 50
 DEAD_PAGE = 50
-SECRET_KEY_RE = re.compile(r"(token|secret|password|passwd|api[_-]?key|apikey|authorization|private[_-]?key)", re.I)
-BULLETS = "••••"
 
 
 # --- filters ------------------------------------------------------------------------------------
@@ -80,15 +63,15 @@ class Filters:
             except ValueError:
                 problems.append(f"store must be a store id (a positive number), got {raw_store!r}")
                 store_id = None
-        since = _parse_time(params.get("since"), "since", problems)
-        until = _parse_time(params.get("until"), "until", problems)
+        since = parse_time(params.get("since"), "since", problems)
+        until = parse_time(params.get("until"), "until", problems)
         return cls(app, store_id, trigger, status, since, until, tuple(problems))
 
     def query(self, **extra: Any) -> str:
         """The filters as a query string (for links and the stream's URL)."""
         values = {
             "app": self.app, "store": self.store, "trigger": self.trigger, "status": self.status,
-            "since": _fmt_time(self.since), "until": _fmt_time(self.until), **extra,
+            "since": fmt_time(self.since), "until": fmt_time(self.until), **extra,
         }  # fmt: skip
         return urlencode({k: v for k, v in values.items() if v not in (None, "")})
 
@@ -103,7 +86,7 @@ class Filters:
         return any(v is not None for v in (self.app, self.store, self.trigger, self.status, self.since, self.until))
 
 
-def _parse_time(raw: str | None, name: str, problems: list[str]) -> datetime | None:
+def parse_time(raw: str | None, name: str, problems: list[str]) -> datetime | None:
     """``datetime-local`` values (no zone) and ISO times; times without a zone are UTC."""
     raw = (raw or "").strip()
     if not raw:
@@ -116,14 +99,14 @@ def _parse_time(raw: str | None, name: str, problems: list[str]) -> datetime | N
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _fmt_time(value: datetime | None) -> str | None:
+def fmt_time(value: datetime | None) -> str | None:
     return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S") if value else None
 
 
 # --- list ---------------------------------------------------------------------------------------
 
 
-def _names(s: Session, who: web.Viewer) -> dict[str, str]:
+def app_names(s: Session, who: web.Viewer) -> dict[str, str]:
     return {a.id: a.name for a in store.list_apps(s, partner_id=who.partner_id)}
 
 
@@ -133,7 +116,7 @@ async def executions(request: Request, who: Annotated[web.Viewer, Depends(web.vi
     cursor = request.query_params.get("cursor") or None
 
     def load(s: Session) -> tuple[dict[str, str], list[store.Store], store.ExecutionPage | None, str | None]:
-        names = _names(s, who)
+        names = app_names(s, who)
         stores = store.list_stores(s, is_demo=None if who.is_operator else True)[:200]
         try:
             page = store.list_executions(
@@ -150,125 +133,13 @@ async def executions(request: Request, who: Annotated[web.Viewer, Depends(web.vi
         request, "executions/list.html", who, nav="executions",
         filters=filters, page=page, names=names, stores=stores, problems=problems, cursor=cursor,
         statuses=EXECUTION_STATUSES, triggers=load_catalog().names(), live=live,
-        stream_url="/executions/stream?" + filters.query(**{"from": _fmt_time(datetime.now(UTC))}),
+        stream_url="/executions/stream?" + filters.query(**{"from": fmt_time(datetime.now(UTC))}),
         next_url=(f"/executions?{filters.query(cursor=page.next_cursor)}" if page and page.next_cursor else None),
         first_url=f"/executions?{filters.query()}",
     )  # fmt: skip
 
 
-# --- live stream --------------------------------------------------------------------------------
-
-
-def _row_html(execution: store.Execution, names: Mapping[str, str]) -> str:
-    template = web.templates.env.get_template("executions/_row.html")
-    return template.render(e=execution, names=names)
-
-
-def _sse(event: str, data: Any, event_id: str | None = None) -> str:
-    head = f"id: {event_id}\n" if event_id else ""
-    return f"{head}event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"
-
-
-@router.get("/executions/stream")
-async def stream(request: Request, who: Annotated[web.Viewer, Depends(web.viewer)]) -> Response:
-    filters = Filters.parse(request.query_params)
-    state = request.app.state
-    active = getattr(state, "console_execution_streams", 0)
-    if active >= MAX_STREAMS:
-        return Response(
-            "too many live lists open; reload later", status_code=503, headers={"Retry-After": "10"},
-            media_type="text/plain",
-        )  # fmt: skip
-    start = _stream_start(request)
-    state.console_execution_streams = active + 1
-    names = await web.call(web.read(request, lambda s: _names(s, who)))
-    kwargs = {"app_id": filters.app, "store_id": filters.store, "trigger": filters.trigger}
-    statuses = [filters.status] if filters.status else None
-
-    def poll(since: datetime) -> list[stats.FeedItem]:
-        with request.app.state.platform.db.read_session() as s:
-            return stats.feed(s, partner_id=who.partner_id, since=since, limit=ROWS_PER_TICK, status=statuses, **kwargs)
-
-    def rows(ids: list[str]) -> list[store.Execution]:
-        with request.app.state.platform.db.read_session() as s:
-            return stats.executions_by_ids(s, ids, partner_id=who.partner_id)
-
-    async def events() -> AsyncIterator[str]:
-        sent: dict[str, tuple[str, datetime]] = {}  # id -> (status, created_at)
-        newest = start
-        began = last_beat = time.monotonic()
-        try:
-            yield "retry: 3000\n\n"
-            while time.monotonic() - began < MAX_STREAM_S:
-                if await request.is_disconnected():
-                    break
-                window = newest - timedelta(seconds=LOOKBACK_S)
-                fresh = [i for i in await asyncio.to_thread(poll, window) if sent.get(i.id, ("",))[0] != i.status]
-                if fresh:
-                    found = await asyncio.to_thread(rows, [i.id for i in fresh])
-                    for e in sorted(found, key=lambda e: (e.created_at, e.id)):
-                        if e.app_id not in names:
-                            names[e.app_id] = e.app_id
-                        sent[e.id] = (e.status, e.created_at)
-                        newest = max(newest, e.created_at)
-                        data = {
-                            "id": e.id, "status": e.status, "created_at": e.created_at.isoformat(),
-                            "html": _row_html(e, names),
-                        }  # fmt: skip
-                        yield _sse("execution", data, newest.isoformat())
-                    last_beat = time.monotonic()
-                    horizon = newest - timedelta(seconds=LOOKBACK_S * 2)
-                    for key in [k for k, (_, at) in sent.items() if at < horizon]:
-                        del sent[key]
-                elif time.monotonic() - last_beat >= HEARTBEAT_S:
-                    yield ": ping\n\n"
-                    last_beat = time.monotonic()
-                await asyncio.sleep(TICK_S)
-        finally:
-            state.console_execution_streams = max(0, getattr(state, "console_execution_streams", 1) - 1)
-
-    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
-    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
-
-
-def _stream_start(request: Request) -> datetime:
-    """Where the stream picks up: the last event the browser got, the page's time, or now."""
-    problems: list[str] = []
-    for raw in (request.headers.get("last-event-id"), request.query_params.get("from")):
-        value = _parse_time(raw, "from", problems)
-        if value is not None:
-            return value
-    return datetime.now(UTC)
-
-
 # --- detail -------------------------------------------------------------------------------------
-
-
-def mask_secret(value: Any) -> Any:
-    """ "••••" and the last 4 characters of a long enough secret; short ones are fully hidden."""
-    if value is None or value == "":
-        return value
-    text = str(value)
-    if text.startswith(BULLETS):
-        return text  # masked already
-    if text == store.MASK:
-        return BULLETS
-    return BULLETS + text[-4:] if len(text) >= 12 else BULLETS
-
-
-def mask_context(value: Any, secret_keys: frozenset[str] = frozenset()) -> Any:
-    """A copy of ``value`` with every secret-looking key's value masked (recursively)."""
-    if isinstance(value, dict):
-        out = {}
-        for key, item in value.items():
-            if (key in secret_keys or SECRET_KEY_RE.search(str(key))) and not isinstance(item, dict | list):
-                out[key] = mask_secret(item)
-            else:
-                out[key] = mask_context(item, secret_keys)
-        return out
-    if isinstance(value, list):
-        return [mask_context(v, secret_keys) for v in value]
-    return value
 
 
 @dataclass(frozen=True)
@@ -298,8 +169,7 @@ def _detail(s: Session, execution_id: str, who: web.Viewer) -> Detail:
 
 
 def _pretty(value: Any) -> str:
-    """Indented JSON in the order the function produced it, non-ASCII kept as is."""
-    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+    return web.pretty_json(value)
 
 
 def _maybe(fn: Any) -> Any:
@@ -330,8 +200,7 @@ def _context(s: Session, e: store.Execution, who: web.Viewer) -> tuple[dict[str,
         )
     except errors.AppFnError:
         context = {"payload": {"event": e.trigger, "merchant": e.store_id, "data": event.data}, "settings": settings}
-    context["settings"] = mask_context(context.get("settings") or {}, secrets)
-    context = mask_context(context)
+    context = masking.mask_json(context, secrets)
     note = "Settings are the installation's current values (secrets masked)."
     if installation is None:
         note = "The installation is gone: settings are not shown."
@@ -382,7 +251,7 @@ async def dead_letters(request: Request, who: Annotated[web.Viewer, Depends(web.
         pairs = [(job.job_id, p["event"].get("id")) for job, p in decoded if p.get("event", {}).get("id")]
         found = stats.executions_of_jobs(s, pairs, partner_id=who.partner_id)
         mine = None if who.is_operator else {i.id for i in store.list_installations(s, partner_id=who.partner_id)}
-        return _names(s, who), found, mine
+        return app_names(s, who), found, mine
 
     names, found, mine = await web.call(web.read(request, load))
     items = []
