@@ -165,6 +165,10 @@ def _wait_active(client: httpx.Client, app_id: str, count: int) -> list[dict[str
 
 
 def test_the_demo_functions_are_the_examples() -> None:
-    """The README tutorial edits examples/crm_sync.py: it is what the demo deployed."""
+    """The README tutorial edits examples/crm_sync.py: it is what the demo deployed. The
+    examples are links to the packaged functions (the package ships them), so they cannot drift."""
+    packaged = ROOT / "src" / "appfn" / "demo" / "functions"
     for name in ("crm_sync.py", "welcome_email.py", "shipping_rules.py"):
-        assert function_source(name) == (ROOT / "examples" / name).read_text(), name
+        example = ROOT / "examples" / name
+        assert example.is_symlink() and example.resolve() == (packaged / name).resolve(), name
+        assert function_source(name) == example.read_text(encoding="utf-8"), name
