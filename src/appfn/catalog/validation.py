@@ -4,9 +4,13 @@ Every violation is reported, each with a path a person can follow (``payload.dat
 and a sentence (``expected string, got 5``, ``required field missing``), never just "invalid".
 ``jsonschema`` does the checking; the validators are compiled once per trigger.
 
-Valid input, the common case on the ingestion path, is recognised first by a validator that
-``fastjsonschema`` compiles to Python code (~30x faster, measured 0.01 ms against 0.33 ms for a
-customer context); only input it rejects goes through ``jsonschema`` to list every violation.
+Valid input, the common case on the ingestion path, is recognised first by a quick check: the
+schema compiled here to one flat Python function (type tests, ``in``, one ``.get`` per property;
+~2 µs for a customer's data against ~9 µs for ``fastjsonschema``'s code, whose nested functions
+and exceptions cost more than the checks, and ~330 µs for ``jsonschema``). It only says yes or
+no, and says yes only to what ``jsonschema`` accepts; a schema using a keyword it does not
+compile is checked by ``fastjsonschema`` instead. Input it rejects goes through ``jsonschema``,
+which lists every violation (or none: the quick check is allowed to be too strict).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 import fastjsonschema
@@ -53,6 +57,18 @@ def _passes(fast: Any, value: Any) -> bool:
 
 
 @functools.cache
+def _quick_context(trigger_name: str) -> Callable[[Any], bool]:
+    schema = _context_schema(trigger_name)
+    return quick_check(schema) or functools.partial(_passes, _fast_context(trigger_name))
+
+
+@functools.cache
+def _quick_data(trigger_name: str) -> Callable[[Any], bool]:
+    schema = _data_schema(trigger_name)
+    return quick_check(schema) or functools.partial(_passes, _fast_data(trigger_name))
+
+
+@functools.cache
 def context_validator(trigger_name: str) -> Draft202012Validator:
     return Draft202012Validator(_context_schema(trigger_name))
 
@@ -65,7 +81,7 @@ def data_validator(trigger_name: str) -> Draft202012Validator:
 def validate_context(catalog: Catalog, trigger_name: str, context: Any) -> list[Violation]:
     """Violations of a whole context for ``trigger_name`` (UnknownTriggerError if not a trigger)."""
     trigger = catalog.get(trigger_name)
-    if _passes(_fast_context(trigger.name), context):
+    if _quick_context(trigger.name)(context):
         return []
     validator = context_validator(trigger.name)
     found = _collect(validator.iter_errors(context), validator.schema, catalog, trigger.name, CONTEXT_ROOT)
@@ -75,11 +91,248 @@ def validate_context(catalog: Catalog, trigger_name: str, context: Any) -> list[
 def validate_data(catalog: Catalog, trigger_name: str, data: Any) -> list[Violation]:
     """Violations of a ``payload.data`` value; paths start with ``payload.data``."""
     trigger = catalog.get(trigger_name)
-    if _passes(_fast_data(trigger.name), data):
+    if _quick_data(trigger.name)(data):
         return []
     validator = data_validator(trigger.name)
     found = _collect(validator.iter_errors(data), validator.schema, catalog, trigger.name, DATA_ROOT)
     return _tidy(found, DATA_ROOT)
+
+
+# --- the quick check: a schema compiled to one flat Python function ---------------------------
+
+_ANNOTATIONS = frozenset(
+    {"title", "description", "$comment", "examples", "default", "deprecated", "readOnly", "writeOnly"}
+)
+_ROOT_ONLY = frozenset({"$schema", "$id", "$defs"})  # elsewhere $id would move the base of $refs
+_TYPE_TESTS = {
+    "string": "type({v}) is str",
+    "integer": "type({v}) is int",
+    "number": "type({v}) is int or type({v}) is float",
+    "boolean": "{v} is True or {v} is False",
+    "null": "{v} is None",
+    "object": "type({v}) is dict",
+    "array": "type({v}) is list",
+}
+_SIMPLE = frozenset({"type", "pattern", "const", "enum"})
+_COMPOUND = frozenset({"$ref", "properties", "required", "items", "anyOf", "additionalProperties"})
+
+
+class _Unsupported(Exception):
+    """A schema keyword the quick check does not compile (the fastjsonschema check is used)."""
+
+
+class _QuickCompiler:
+    """Generates ``def check(v0) -> bool`` for a schema: True only when jsonschema would find no error.
+
+    Conservative by construction: a value it cannot vouch for (a float where an integer is
+    wanted, a dict subclass, a keyword it does not know) returns False, and the caller asks
+    jsonschema, which then lists the violations (or none). It never says True for a value
+    jsonschema would reject: the types are tested exactly as JSON decoders produce them, and a
+    keyword's applicability (``properties`` on objects only...) is tested as jsonschema does.
+    """
+
+    def __init__(self, root: dict[str, Any]) -> None:
+        self.root = root
+        self.consts: dict[str, Any] = {}
+        self.functions: list[list[str]] = []
+        self.names = 0
+        self.inlining: list[str] = []
+
+    def fresh(self, stem: str) -> str:
+        self.names += 1
+        return f"{stem}{self.names}"
+
+    def const(self, value: Any) -> str:
+        name = self.fresh("_k")
+        self.consts[name] = value
+        return name
+
+    def keys(self, schema: dict[str, Any]) -> set[str]:
+        """The keywords of ``schema`` that constrain (annotations and ``x-`` extensions left out)."""
+        keys = {k for k in schema if k not in _ANNOTATIONS and not k.startswith("x-")}
+        if schema is self.root:
+            return keys - _ROOT_ONLY
+        if keys & _ROOT_ONLY:
+            raise _Unsupported("$id, $schema or $defs below the root")
+        return keys
+
+    def resolve(self, ref: Any) -> tuple[str, Any]:
+        if not isinstance(ref, str) or not ref.startswith("#/$defs/"):
+            raise _Unsupported(f"$ref {ref!r}")
+        name = ref[len("#/$defs/") :]
+        target = self.root.get("$defs", {}).get(name)
+        if target is None or name in self.inlining:
+            raise _Unsupported(f"$ref {ref!r} (missing or recursive)")
+        return name, target
+
+    def expression(self, schema: Any, v: str) -> str | None:
+        """A boolean expression for a schema of type/pattern/const/enum only, else None."""
+        if schema is True or schema == {}:
+            return "True"
+        if not isinstance(schema, dict):
+            return None
+        keys = self.keys(schema)
+        if keys == {"$ref"}:
+            name, target = self.resolve(schema["$ref"])
+            self.inlining.append(name)
+            try:
+                return self.expression(target, v)
+            finally:
+                self.inlining.pop()
+        if not keys <= _SIMPLE:
+            return None
+        parts: list[str] = []
+        if "type" in schema:
+            parts.append(self.type_test(schema["type"], v))
+        if "pattern" in schema:
+            parts.append(f"(not isinstance({v}, str) or {self.pattern(schema['pattern'])}.search({v}) is not None)")
+        if "const" in schema:
+            parts.append(self.equals([schema["const"]], v))
+        if "enum" in schema:
+            parts.append(self.equals(schema["enum"], v))
+        return " and ".join(f"({p})" for p in parts) or "True"
+
+    def type_test(self, wanted: Any, v: str) -> str:
+        names = wanted if isinstance(wanted, list) else [wanted]
+        if not names or any(n not in _TYPE_TESTS for n in names):
+            raise _Unsupported(f"type {wanted!r}")
+        return " or ".join(_TYPE_TESTS[n].format(v=v) for n in names)
+
+    def pattern(self, text: Any) -> str:
+        if not isinstance(text, str):
+            raise _Unsupported("pattern")
+        return self.const(re.compile(text))
+
+    def equals(self, options: Any, v: str) -> str:
+        # Exact type and value: jsonschema also takes 1.0 for 1 (then it is asked, and says so).
+        if not isinstance(options, list) or not options:
+            raise _Unsupported("enum")
+        tests = []
+        for option in options:
+            if option is None or isinstance(option, bool):
+                tests.append(f"{v} is {option!r}")
+            elif type(option) in (str, int):
+                tests.append(f"(type({v}) is {type(option).__name__} and {v} == {self.const(option)})")
+            else:
+                raise _Unsupported("const/enum of a container or a float")
+        return " or ".join(tests)
+
+    def block(self, schema: Any, v: str, indent: str, out: list[str]) -> None:
+        """Statements that ``return False`` unless ``v`` satisfies ``schema``."""
+        if schema is True:
+            return
+        if schema is False:
+            out.append(f"{indent}return False")
+            return
+        if not isinstance(schema, dict):
+            raise _Unsupported(f"schema {schema!r}")
+        simple = self.expression(schema, v)
+        if simple is not None:
+            if simple != "True":
+                out.append(f"{indent}if not ({simple}): return False")
+            return
+        unknown = self.keys(schema) - _SIMPLE - _COMPOUND
+        if unknown:
+            raise _Unsupported(", ".join(sorted(unknown)))
+        exact = schema.get("type")
+        if exact is not None:
+            out.append(f"{indent}if not ({self.type_test(exact, v)}): return False")
+        is_dict = exact == "object"
+        if "pattern" in schema or "const" in schema or "enum" in schema:
+            rest = {k: schema[k] for k in ("pattern", "const", "enum") if k in schema}
+            out.append(f"{indent}if not ({self.expression(rest, v)}): return False")
+        if "$ref" in schema:
+            name, target = self.resolve(schema["$ref"])
+            self.inlining.append(name)
+            try:
+                self.block(target, v, indent, out)
+            finally:
+                self.inlining.pop()
+        if "anyOf" in schema:
+            out.append(f"{indent}if not ({self.any_of(schema['anyOf'], v)}): return False")
+        object_keys = [k for k in ("required", "properties", "additionalProperties") if k in schema]
+        if object_keys:
+            inner = indent if is_dict else indent + "    "
+            checks: list[str] = []
+            self.object_checks(schema, v, inner, checks)
+            if checks and not is_dict:
+                out.append(f"{indent}if isinstance({v}, dict):")
+            out.extend(checks)
+        if "items" in schema:
+            items = schema["items"]
+            if not isinstance(items, dict | bool):
+                raise _Unsupported("items as a list")
+            inner = indent if exact == "array" else indent + "    "
+            item = self.fresh("v")
+            body: list[str] = []
+            self.block(items, item, inner + "    ", body)
+            if body:
+                if exact != "array":
+                    out.append(f"{indent}if isinstance({v}, list):")
+                out.append(f"{inner}for {item} in {v}:")
+                out.extend(body)
+
+    def object_checks(self, schema: dict[str, Any], v: str, indent: str, out: list[str]) -> None:
+        required = schema.get("required", [])
+        if not isinstance(required, list) or not all(isinstance(k, str) for k in required):
+            raise _Unsupported("required")
+        if required:
+            out.append(f"{indent}if not ({' and '.join(f'{k!r} in {v}' for k in required)}): return False")
+        properties = schema.get("properties", {})
+        if not isinstance(properties, dict):
+            raise _Unsupported("properties")
+        extra = schema.get("additionalProperties", True)
+        if extra is False:
+            out.append(f"{indent}if not ({v}.keys() <= {self.const(frozenset(properties))}): return False")
+        elif extra is not True:
+            raise _Unsupported("additionalProperties as a schema")
+        for key, sub in properties.items():
+            value = self.fresh("v")
+            body: list[str] = []
+            self.block(sub, value, indent + "    ", body)
+            if body:
+                out.append(f"{indent}{value} = {v}.get({key!r}, _MISSING)")
+                out.append(f"{indent}if {value} is not _MISSING:")
+                out.extend(body)
+
+    def any_of(self, branches: Any, v: str) -> str:
+        if not isinstance(branches, list) or not branches:
+            raise _Unsupported("anyOf")
+        cheap: list[str] = []
+        dear: list[str] = []
+        for branch in branches:
+            simple = self.expression(branch, v)
+            if simple is not None:
+                cheap.append(f"({simple})")
+            else:
+                dear.append(f"{self.function(branch)}({v})")
+        return " or ".join(cheap + dear)  # the result does not depend on the order
+
+    def function(self, schema: Any) -> str:
+        name = self.fresh("_f")
+        body = [f"def {name}(v0):"]
+        self.block(schema, "v0", "    ", body)
+        body.append("    return True")
+        self.functions.append(body)
+        return name
+
+    def build(self) -> Callable[[Any], bool]:
+        entry = self.function(self.root)
+        source = "\n".join(line for function in self.functions for line in function)
+        namespace: dict[str, Any] = {"_MISSING": _MISSING, **self.consts}
+        exec(compile(source, f"<quick check {self.root.get('$id', '')}>", "exec"), namespace)
+        return namespace[entry]
+
+
+_MISSING = object()
+
+
+def quick_check(schema: dict[str, Any]) -> Callable[[Any], bool] | None:
+    """``schema`` compiled to a ``value -> bool`` check, or None if it uses a keyword not covered."""
+    try:
+        return _QuickCompiler(schema).build()
+    except _Unsupported:
+        return None
 
 
 # --- turning jsonschema errors into violations ---------------------------------------------------
