@@ -7,7 +7,7 @@
   (d) in the same run, the raw SQLite queue pattern alone (insert -> claim -> complete), so the
       ratio e2e / raw is visible
 
-    .venv/bin/python benchmarks/dispatch.py [--events 20000] [--seconds 5]
+    .venv/bin/python benchmarks/dispatch.py [--events 20000] [--seconds 5] [--only e2e]
 """
 
 from __future__ import annotations
@@ -212,6 +212,11 @@ def main(args: argparse.Namespace) -> None:
         base = f"http://127.0.0.1:{port}"
         try:
             key = setup(base, operator_key)
+            if args.only == "e2e":
+                e2e, e2e_s = asyncio.run(end_to_end(base, key, data_dir / "appfn.db", args.events))
+                print(f"| (b) end to end, {args.events:,} events, trivial function, 2 workers | {e2e:,.0f} events/s "
+                      f"({e2e_s:.1f} s) | >= 2,000/s |")  # fmt: skip
+                return
             single = ingest_single_wrk(base, key, args.seconds, Path(tmp))
             single = single or asyncio.run(ingest_single(base, key, args.seconds))
             batched = asyncio.run(ingest_batches(base, key, "customer.updated", 50_000))
@@ -239,4 +244,5 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--only", choices=["e2e"], help="run figure (b) alone (no ingest, sync or raw figures)")
     main(parser.parse_args())

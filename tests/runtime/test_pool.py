@@ -158,3 +158,129 @@ def test_callers_waiting_for_a_busy_pool_are_served_in_turn() -> None:
         assert min(counts) > sum(counts) / 4 / 3, counts
     finally:
         runtime.close()
+
+
+# Pipelining: queue=True hands an invocation to a busy worker, to run after the current one.
+
+SLEEPY = """
+import os, time
+from appfn import Resp
+def handler(context):
+    data = context.payload.data
+    if data.get("exit"):
+        time.sleep(data.get("sleep", 0))
+        os._exit(3)
+    if data.get("spin"):
+        while True:
+            pass
+    time.sleep(data.get("sleep", 0))
+    return Resp.success().set_data({"id": data.get("id"), "pid": os.getpid()})
+"""
+
+
+def _queued(rt: RuntimeThread, contexts: list[dict], timeout_s: float = 5, cancel: int | None = None) -> list:
+    """Invoke SLEEPY once per context, all at once, queue=True; ``cancel``: index of one to cancel."""
+    import asyncio
+
+    code = FunctionCode(SLEEPY)
+    assert rt.invoke(SLEEPY, make_context({"id": 0})).ok  # warm: the first one is handed to a busy worker
+
+    async def run() -> list:
+        tasks = []
+        for context in contexts:
+            call = rt.runtime.invoke(code, context, Limits(timeout_s=timeout_s), queue=True)
+            tasks.append(asyncio.ensure_future(call))
+            await asyncio.sleep(0.01)  # in this order
+        if cancel is not None:
+            await asyncio.sleep(0.05)
+            tasks[cancel].cancel()
+        return await asyncio.gather(*tasks, return_exceptions=True)
+
+    return rt.call(run(), timeout=60)
+
+
+def test_queued_invocations_share_one_busy_worker_in_order() -> None:
+    rt = RuntimeThread(max_workers_per_function=1, prefetch=1)
+    try:
+        started = time.monotonic()
+        a, b = _queued(rt, [make_context({"id": 1, "sleep": 0.3}), make_context({"id": 2})])
+        assert a.ok and b.ok, (a.error, b.error)
+        assert a.response["data"]["pid"] == b.response["data"]["pid"]
+        assert b.duration_ms >= 250  # waited for the first one, on the same worker
+        assert time.monotonic() - started < 5
+        assert rt.runtime.worker_count == 1
+    finally:
+        rt.close()
+
+
+def test_a_queued_invocations_clock_starts_when_it_starts() -> None:
+    """The second one waits 0.7 s behind the first, then runs 0.5 s of its 1 s: no timeout;
+    then one that spins times out after its own second, and only it."""
+    rt = RuntimeThread(max_workers_per_function=1, prefetch=1)
+    try:
+        a, b = _queued(rt, [make_context({"id": 1, "sleep": 0.7}), make_context({"id": 2, "sleep": 0.5})], 1)
+        assert a.ok and b.ok, (a.error, b.error)
+        started = time.monotonic()
+        c, d = _queued(rt, [make_context({"id": 3, "sleep": 0.5}), make_context({"id": 4, "spin": True})], 1)
+        assert c.ok, c.error
+        assert d.status == "failure" and d.error_kind in ("timeout", "cpu"), d.error
+        assert time.monotonic() - started >= 1.4
+    finally:
+        rt.close()
+
+
+def test_a_hung_invocation_fails_alone_and_the_one_queued_behind_runs_elsewhere() -> None:
+    rt = RuntimeThread(max_workers_per_function=1, prefetch=1)
+    try:
+        a, b = _queued(rt, [make_context({"id": 1, "spin": True}), make_context({"id": 2})], 1)
+        assert a.status == "failure" and a.error_kind in ("timeout", "cpu"), a.error
+        assert b.ok, b.error  # it waited a second behind the hung one: its own time was untouched
+        assert rt.invoke(SLEEPY, make_context({"id": 3})).ok
+    finally:
+        rt.close()
+
+
+def test_a_worker_that_dies_fails_only_its_running_invocation() -> None:
+    rt = RuntimeThread(max_workers_per_function=1, prefetch=1)
+    try:
+        a, b = _queued(rt, [make_context({"id": 1, "exit": True, "sleep": 0.2}), make_context({"id": 2})])
+        assert a.status == "failure" and a.error_kind == "crash", a.error
+        assert b.ok, b.error
+    finally:
+        rt.close()
+
+
+def test_cancelling_a_queued_invocation_leaves_the_running_one_alone() -> None:
+    import asyncio
+
+    rt = RuntimeThread(max_workers_per_function=1, prefetch=1)
+    try:
+        a, b = _queued(rt, [make_context({"id": 1, "sleep": 0.4}), make_context({"id": 2})], cancel=1)
+        assert a.ok, a.error
+        assert isinstance(b, asyncio.CancelledError)
+        again = rt.invoke(SLEEPY, make_context({"id": 3}))
+        assert again.ok and again.response["data"]["pid"] == a.response["data"]["pid"]
+    finally:
+        rt.close()
+
+
+def test_without_queue_a_busy_worker_is_not_shared() -> None:
+    rt = RuntimeThread(max_workers_per_function=1, prefetch=1)
+    try:
+        code = FunctionCode(SLEEPY)
+        assert rt.invoke(SLEEPY).ok
+
+        async def run() -> list:
+            import asyncio
+
+            first = asyncio.ensure_future(rt.runtime.invoke(code, make_context({"sleep": 0.3}), Limits()))
+            await asyncio.sleep(0.05)
+            second = asyncio.ensure_future(rt.runtime.invoke(code, make_context({}), Limits()))
+            await asyncio.sleep(0.05)
+            loads = [w.load for pool in rt.runtime._pools.values() for w in pool.busy]
+            return [await first, await second, loads]
+
+        first, second, loads = rt.call(run())
+        assert first.ok and second.ok and loads == [1]  # the second waited in the pool's line
+    finally:
+        rt.close()

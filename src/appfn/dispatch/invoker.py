@@ -22,8 +22,11 @@ class Invoker:
         self.memory_mb = memory_mb
         self.admin: AdminApi | None = None  # set by the platform once the Admin API app exists
 
-    async def invoke(self, event: EventRecord, target: store.Target, timeout_s: float) -> InvocationResult:
-        """``timeout_s`` is the platform's cap for the execution type; the trigger's own is lower or equal."""
+    async def invoke(
+        self, event: EventRecord, target: store.Target, timeout_s: float, *, queue: bool = False
+    ) -> InvocationResult:
+        """``timeout_s`` is the platform's cap for the execution type; the trigger's own is lower or equal.
+        ``queue``: may wait in a busy worker's line (``Runtime.invoke``; async events, not sync actions)."""
         trigger = load_catalog().get(event.trigger)
         context = make_context(
             event.trigger, event.data, settings=target.settings, merchant=event.store_id,
@@ -35,7 +38,7 @@ class Invoker:
         )  # who sent what the request inspector records
         outbound = Outbound(self.egress, self.admin, target.installation_id, caller)
         code = self.directory.code(target, trigger.return_type)
-        result = await self.runtime.invoke(code, context, limits, fetch=outbound.fetch)
+        result = await self.runtime.invoke(code, context, limits, fetch=outbound.fetch, queue=queue)
         result.requests = outbound.calls
         metrics.INVOCATIONS.labels(event.trigger, result.status).inc()
         metrics.DURATION.labels(event.trigger).observe(result.duration_ms / 1000)

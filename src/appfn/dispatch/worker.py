@@ -143,7 +143,7 @@ class Dispatcher:
         except AppFnError as exc:
             self._finish(_Done(lease, job, None, None, started, str(exc)))
             return
-        result = await self.invoker.invoke(job.event, target, self.timeout_s)
+        result = await self.invoker.invoke(job.event, target, self.timeout_s, queue=True)
         self._finish(_Done(lease, job, target, result, started))
 
     def _target(self, job: Job) -> store.Target:

@@ -22,7 +22,7 @@ from typing import Any
 from appfn.errors import HandlerLoadError, SandboxError
 from appfn.runtime import sandbox as sb
 from appfn.runtime.limits import FunctionCode, InvocationResult, Limits
-from appfn.runtime.process import FetchFn, WorkerDied, WorkerProcess, reap_all
+from appfn.runtime.process import FetchFn, NotStarted, WorkerDied, WorkerProcess, reap_all
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ log = logging.getLogger(__name__)
 @dataclass
 class _Pool:
     idle: list[WorkerProcess] = field(default_factory=list)
-    busy: int = 0
+    busy: list[WorkerProcess] = field(default_factory=list)  # running at least one invocation
     starting: int = 0
     # Callers waiting for a worker, first come first served: a caller that has just checked a
     # worker in must not take it again ahead of those already waiting (measured: with 4 callers
@@ -62,12 +62,14 @@ class Runtime:
         idle_ttl_s: float = 60.0,
         spare_workers: int = 1,
         spare_runtimes: tuple[str, ...] = ("python", "js"),
+        prefetch: int = 1,
     ) -> None:
         self.sandbox = sb.resolve_sandbox(sandbox)
         self.max_workers = max_workers or max(4, 4 * (os.cpu_count() or 1))
         self.max_workers_per_function = max_workers_per_function
         self.idle_ttl_s = idle_ttl_s
         self.spare_workers = spare_workers
+        self.prefetch = prefetch  # invocations a busy worker may hold behind its running one (queue=True)
         unknown = set(spare_runtimes) - {"python", "js"}
         if unknown:
             raise ValueError(f"spare_runtimes: unknown runtime(s) {sorted(unknown)}; expected python, js")
@@ -99,13 +101,39 @@ class Runtime:
         context: dict[str, Any],
         limits: Limits | None = None,
         fetch: FetchFn | None = None,
+        *,
+        queue: bool = False,
     ) -> InvocationResult:
-        """Run ``code``'s handler on ``context``; never raises for anything the function did."""
+        """Run ``code``'s handler on ``context``; never raises for anything the function did.
+
+        ``queue=True`` (throughput over latency, the async dispatcher's choice): when every
+        worker the function may have is busy, the invocation may be handed to one of them at
+        once, to run as soon as the current one has answered (up to ``prefetch`` waiting per
+        worker), so that the worker does not wait for the platform between invocations. Its
+        timeout starts when it starts. If that worker dies or is stopped first, it runs on
+        another worker, not queued this time.
+        """
         limits = limits or Limits()
         started = time.monotonic()
         deadline = started + limits.timeout_s
+        while True:
+            try:
+                return await self._invoke_once(code, context, limits, fetch, started, deadline, queue)
+            except NotStarted as exc:
+                deadline, queue = time.monotonic() + exc.budget_s, False
+
+    async def _invoke_once(
+        self,
+        code: FunctionCode,
+        context: dict[str, Any],
+        limits: Limits,
+        fetch: FetchFn | None,
+        started: float,
+        deadline: float,
+        queue: bool,
+    ) -> InvocationResult:
         try:
-            worker = await self._checkout(code, limits)
+            worker = await self._checkout(code, limits, queue)
         except HandlerLoadError as exc:
             # (JS errors start with "handler.ts:3:14: ..." already.)
             said = exc.line is None or str(exc).startswith(f"{code.filename}:{exc.line}")
@@ -121,6 +149,14 @@ class Runtime:
             result = _from_frame(frame, started)
         except WorkerDied as exc:
             result = _failure(started, str(exc), exc.kind)
+        except NotStarted:
+            startup_ms = 0.0
+            raise
+        except asyncio.CancelledError:
+            # Cancelled while running: the worker was stopped with it (below, if not already).
+            # Cancelled while queued behind another invocation: that one carries on.
+            healthy = worker.alive
+            raise
         finally:
             self._checkin(code, limits, worker, healthy)
             if startup_ms:
@@ -136,7 +172,7 @@ class Runtime:
         self._checkin(code, limits, worker, True)
         self._refill_spares()
 
-    async def _checkout(self, code: FunctionCode, limits: Limits) -> WorkerProcess:
+    async def _checkout(self, code: FunctionCode, limits: Limits, queue: bool = False) -> WorkerProcess:
         self._ensure_started()
         pool = self._pools.setdefault(_pool_key(code, limits), _Pool())
         # Each caller waits on its own ticket; only the head of a pool's line is woken when
@@ -150,13 +186,21 @@ class Runtime:
                     while pool.idle:
                         worker = pool.idle.pop()
                         if worker.alive:
-                            pool.busy += 1
+                            pool.busy.append(worker)
+                            worker.checked_out += 1
                             return worker
                         worker.kill()
                         self._total -= 1
-                    room = pool.busy + pool.starting < self.max_workers_per_function
+                    room = len(pool.busy) + pool.starting < self.max_workers_per_function
                     if room and (self._total < self.max_workers or self._evict_idle()):
                         break
+                    if queue and self.prefetch > 0:
+                        # Behind the least loaded busy worker that has room in its line.
+                        ready = [w for w in pool.busy if w.alive and w.checked_out <= self.prefetch]
+                        if ready:
+                            worker = min(ready, key=lambda w: w.checked_out)
+                            worker.checked_out += 1
+                            return worker
                 ticket.clear()
                 await ticket.wait()
             pool.starting += 1
@@ -178,7 +222,8 @@ class Runtime:
             self._notify()
             raise
         pool.starting -= 1
-        pool.busy += 1
+        pool.busy.append(worker)
+        worker.checked_out += 1
         return worker
 
     async def _blank_worker(self, runtime: str, tmp_mb: int) -> WorkerProcess:
@@ -228,12 +273,15 @@ class Runtime:
 
     def _checkin(self, code: FunctionCode, limits: Limits, worker: WorkerProcess, healthy: bool) -> None:
         pool = self._pools[_pool_key(code, limits)]
-        pool.busy -= 1
-        if healthy and worker.alive:
-            pool.idle.append(worker)
-        else:
-            worker.kill()
-            self._total -= 1
+        worker.checked_out -= 1
+        if worker in pool.busy:  # (not when an earlier checkin of a call on it stopped it)
+            if not healthy or not worker.alive:
+                pool.busy.remove(worker)
+                worker.kill()  # those queued behind on it raise NotStarted and run elsewhere
+                self._total -= 1
+            elif worker.checked_out == 0:
+                pool.busy.remove(worker)
+                pool.idle.append(worker)
         self._notify()
 
     def _evict_idle(self) -> bool:

@@ -16,7 +16,9 @@ import signal
 import socket
 import tempfile
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 import orjson
@@ -51,6 +53,37 @@ class WorkerDied(Exception):
         super().__init__(message)
 
 
+class NotStarted(Exception):
+    """The invocation was queued behind another on a worker that died or was stopped before
+    its turn (or, when the platform stopped the worker, before it answered): run it elsewhere.
+    ``budget_s``: what was left of its time when it was handed over."""
+
+    def __init__(self, budget_s: float) -> None:
+        self.budget_s = budget_s
+        super().__init__("the worker stopped before this invocation started")
+
+
+@dataclass(eq=False)
+class _Call:
+    """One invocation handed to a worker."""
+
+    future: asyncio.Future[dict[str, Any]]
+    fetch: FetchFn
+    budget: float  # seconds it may run, counted from when it starts
+    limits: Limits
+    deadline: float = 0.0  # time.monotonic() deadline, once started
+    timer: asyncio.TimerHandle | None = None
+    fetches: set[asyncio.Task[None]] = field(default_factory=set)
+    abandoned: bool = False  # its caller was cancelled while it waited its turn
+
+    def stop(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
+        for task in self.fetches:
+            task.cancel()
+
+
 class WorkerProcess:
     """Spawned blank (``spawn``), then bound to one function version for life (``bind``).
 
@@ -75,6 +108,10 @@ class WorkerProcess:
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._drain: asyncio.Task[None] | None = None
+        self._calls: deque[_Call] = deque()  # handed over, not answered; the first one runs
+        self._results: asyncio.Task[None] | None = None
+        self._killed = False
+        self.checked_out = 0  # callers the pool has handed this worker to (Runtime's bookkeeping)
 
     @property
     def pid(self) -> int | None:
@@ -184,6 +221,12 @@ class WorkerProcess:
             message["seccomp_bpf"] = base64.b64encode(exported_bpf()).decode()
         return message
 
+    @property
+    def load(self) -> int:
+        """Invocations handed to this worker and not answered yet (the running one and those
+        queued behind it)."""
+        return len(self._calls)
+
     async def invoke(
         self, context: dict[str, Any], fetch: FetchFn, deadline: float, limits: Limits | None = None
     ) -> dict[str, Any]:
@@ -191,44 +234,100 @@ class WorkerProcess:
 
         ``limits``: this invocation's (its timeout, CPU budget and heap may differ from those the
         worker was bound with; memory and /tmp are the worker's own).
+
+        Invocations may be handed over while another one runs (pipelining): the worker runs them
+        one at a time, in order. One handed over behind another keeps what was left of its time
+        when it was handed over (``deadline - now``) and its clock starts when it starts, that
+        is when the one before it has answered; if the worker dies or is stopped before that,
+        it raises ``NotStarted`` and can run elsewhere.
         """
         assert self._reader is not None and self._writer is not None
+        if not self.alive:
+            raise NotStarted(deadline - time.monotonic())
         self.invocations += 1
         limits = limits or self.limits
+        budget = deadline - time.monotonic()
         frame = {
             "t": "invoke",
             "context": context,
             "cpu_s": limits.cpu_budget_s,
             "timeout_s": limits.timeout_s,
-            "remaining_s": deadline - time.monotonic(),
+            "remaining_s": budget,
             "heap_mb": limits.heap_mb,
         }
+        call = _Call(asyncio.get_running_loop().create_future(), fetch, budget, limits)
         self._writer.write(_encode_invoke(frame))
-        fetches: set[asyncio.Task[None]] = set()
-        grace = JS_DEADLINE_GRACE_S if self.runtime == "js" else 0.0
+        self._calls.append(call)
+        if len(self._calls) == 1:
+            self._start(call)
+        if self._results is None:
+            self._results = asyncio.get_running_loop().create_task(self._read_results())
         try:
-            async with asyncio.timeout_at(_loop_time(deadline + grace)):
-                while True:
-                    frame = await read_frame(self._reader)
-                    if frame["t"] == "result":
-                        return frame
-                    if frame["t"] == "fetch":
-                        task = asyncio.create_task(self._fetch(frame, fetch, deadline))
-                        fetches.add(task)
-                        task.add_done_callback(fetches.discard)
-                    else:
-                        raise ProtocolError(f"unexpected frame {frame['t']!r} during an invocation")
-        except TimeoutError:
-            self.kill()
-            raise WorkerDied("timeout", f"timed out after {limits.timeout_s:g} s") from None
-        except (EOFError, ProtocolError) as exc:
-            reason = await self._death(exc, limits)
-            self.kill()
-            raise WorkerDied(reason[0], reason[1]) from None
+            return await call.future
+        except asyncio.CancelledError:
+            if self._calls and self._calls[0] is call:
+                self.kill()  # it is running: as before pipelining, the worker goes with it
+            else:
+                call.abandoned = True  # it runs when its turn comes; its answer is dropped
+            raise
         finally:
-            for task in fetches:
-                task.cancel()
             self.last_used = time.monotonic()
+
+    def _start(self, call: _Call) -> None:
+        """``call`` is now the one the worker runs: its time starts."""
+        call.deadline = time.monotonic() + call.budget
+        grace = JS_DEADLINE_GRACE_S if self.runtime == "js" else 0.0
+        loop = asyncio.get_running_loop()
+        call.timer = loop.call_at(_loop_time(call.deadline + grace), self._timed_out, call)
+
+    def _timed_out(self, call: _Call) -> None:
+        if not self._calls or self._calls[0] is not call:
+            return
+        self._fail(WorkerDied("timeout", f"timed out after {call.limits.timeout_s:g} s"))
+        self.kill()
+
+    def _fail(self, head_error: BaseException | None) -> None:
+        """The worker is going: the running invocation gets ``head_error`` (None: NotStarted like
+        the others), those queued behind it never started (NotStarted)."""
+        calls, self._calls = self._calls, deque()
+        for i, call in enumerate(calls):
+            call.stop()
+            if not call.future.done():
+                error = head_error if i == 0 and head_error is not None else NotStarted(call.budget)
+                call.future.set_exception(error)
+
+    async def _read_results(self) -> None:
+        """The worker's frames, in order: ``fetch`` calls of the running invocation and its
+        ``result``, after which the next one (if any) starts."""
+        assert self._reader is not None
+        while True:
+            try:
+                frame = await read_frame(self._reader)
+                if not self._calls:
+                    raise ProtocolError(f"unexpected frame {frame['t']!r} between invocations")
+                call = self._calls[0]
+                if frame["t"] == "result":
+                    self._calls.popleft()
+                    call.stop()
+                    if not call.future.done():
+                        call.future.set_result(frame)
+                    if self._calls:
+                        self._start(self._calls[0])
+                elif frame["t"] == "fetch":
+                    task = asyncio.get_running_loop().create_task(self._fetch(frame, call.fetch, call.deadline))
+                    call.fetches.add(task)
+                    task.add_done_callback(call.fetches.discard)
+                else:
+                    raise ProtocolError(f"unexpected frame {frame['t']!r} during an invocation")
+            except (EOFError, ProtocolError) as exc:
+                if self._calls:
+                    head = self._calls[0]
+                    for call in self._calls:
+                        call.stop()  # no timeout while the cause of death is looked up
+                    reason = await self._death(exc, head.limits)
+                    self._fail(WorkerDied(reason[0], reason[1]))
+                self.kill()
+                return
 
     async def _fetch(self, frame: dict[str, Any], fetch: FetchFn, deadline: float) -> None:
         request = frame.get("request")
@@ -266,7 +365,7 @@ class WorkerProcess:
 
     @property
     def alive(self) -> bool:
-        return self.proc is not None and self.proc.returncode is None
+        return self.proc is not None and self.proc.returncode is None and not self._killed
 
     async def wait(self) -> None:
         """Wait for the process to be gone (after kill)."""
@@ -278,6 +377,15 @@ class WorkerProcess:
                 await self._drain
 
     def kill(self) -> None:
+        if self._killed:
+            return
+        self._killed = True
+        if self._calls:
+            # Stopped by the platform (a call before them was cancelled or asked for a fresh
+            # worker): those still waiting for an answer run again elsewhere.
+            self._fail(None)
+        if self._results is not None and self._results is not asyncio.current_task():
+            self._results.cancel()
         if self._writer is not None:
             self._writer.close()
         if self.proc is not None and self.proc.returncode is None:

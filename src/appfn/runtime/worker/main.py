@@ -45,17 +45,26 @@ async def serve(fd: int, mode: str, runtime: str) -> None:
 
 
 async def _serve_frames(reader: asyncio.StreamReader, worker: FrameWorker) -> None:
-    running: asyncio.Task[None] | None = None
+    # The platform may send the next invoke before this one's result (pipelining): invocations
+    # run one at a time, in the order they came, each with its own limits from when it starts.
+    # fetch_result frames are answered at once (they belong to the running invocation).
+    inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
+    runner = asyncio.create_task(_run_invocations(inbox, worker))
+    runner.add_done_callback(_exit_on_crash)
     while True:
         try:
             message = await read_frame(reader)
         except EOFError:
             return
         if message["t"] == "invoke":
-            running = asyncio.create_task(worker.invoke(message))
-            running.add_done_callback(_exit_on_crash)
+            inbox.put_nowait(message)
         elif message["t"] == "fetch_result":
             worker.fetch_result(message)
+
+
+async def _run_invocations(inbox: asyncio.Queue[dict[str, Any]], worker: FrameWorker) -> None:
+    while True:
+        await worker.invoke(await inbox.get())
 
 
 def _exit_on_crash(task: asyncio.Task[None]) -> None:
