@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 REGISTRY = CollectorRegistry(auto_describe=True)
@@ -20,3 +22,20 @@ RETRIES = Counter("appfn_retries", "Async invocations scheduled to run again.", 
 DEAD_LETTERS = Counter("appfn_dead_letters", "Jobs moved to the dead letters.", ["trigger"], registry=REGISTRY)
 EVENTS = Counter("appfn_events", "Events accepted by ingestion (duplicates excluded).", ["trigger"], registry=REGISTRY)
 QUEUE_DEPTH = Gauge("appfn_queue_depth", "Jobs in the queue by state.", ["state"], registry=REGISTRY)
+
+
+_COUNTED: dict[tuple[str, str], Any] = {}
+_TIMED: dict[str, Any] = {}
+
+
+def invocation(trigger: str, status: str, seconds: float) -> None:
+    """Count one invocation and observe its duration; the labelled children are looked up once
+    per trigger and status (``labels()`` takes a lock and builds a key on every call)."""
+    counter = _COUNTED.get((trigger, status))
+    if counter is None:
+        counter = _COUNTED[(trigger, status)] = INVOCATIONS.labels(trigger, status)
+    timer = _TIMED.get(trigger)
+    if timer is None:
+        timer = _TIMED[trigger] = DURATION.labels(trigger)
+    counter.inc()
+    timer.observe(seconds)

@@ -40,6 +40,5 @@ class Invoker:
         code = self.directory.code(target, trigger.return_type)
         result = await self.runtime.invoke(code, context, limits, fetch=outbound.fetch, queue=queue)
         result.requests = outbound.calls
-        metrics.INVOCATIONS.labels(event.trigger, result.status).inc()
-        metrics.DURATION.labels(event.trigger).observe(result.duration_ms / 1000)
+        metrics.invocation(event.trigger, result.status, result.duration_ms / 1000)
         return result

@@ -20,6 +20,12 @@ import json
 import struct
 from typing import Any
 
+try:  # the platform has orjson; a sandboxed worker may not (it sees only the stdlib and appfn)
+    from orjson import JSONDecodeError as _FastError
+    from orjson import loads as _fast_loads
+except ImportError:  # pragma: no cover - inside a worker
+    _fast_loads, _FastError = json.loads, ValueError
+
 MAX_FRAME_BYTES = 32 * 1024 * 1024
 _HEADER = struct.Struct(">I")
 
@@ -47,7 +53,10 @@ async def read_frame(reader: asyncio.StreamReader, limit: int = MAX_FRAME_BYTES)
     except (asyncio.IncompleteReadError, ConnectionError):
         raise EOFError from None
     try:
-        message = json.loads(body)
+        try:
+            message = _fast_loads(body)
+        except _FastError:  # what only the stdlib takes (NaN, integers past 64 bits)
+            message = json.loads(body)
     except ValueError as exc:
         raise ProtocolError(f"frame is not JSON: {exc}") from None
     if not isinstance(message, dict) or not isinstance(message.get("t"), str):
