@@ -11,11 +11,13 @@ the events reported new.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import orjson
 from sqlalchemy import Insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
@@ -48,26 +50,42 @@ class Event:
     received_at: datetime
 
 
-_FIELDS = ("id", "trigger", "store_id", "created_at", "data")
+_Row = tuple[str, str, int, str | None, Any]  # id, trigger, store_id, created_at, data
+_TOP_ID = 2**63
 
 
-def _row(item: Any, index: int, received_at: datetime) -> dict[str, Any]:
-    where = f"events[{index}]"
-    raw = item if isinstance(item, Mapping) else {k: getattr(item, k, None) for k in _FIELDS}
-    event_id = raw.get("id")
+def _fields(item: Any) -> tuple[Any, Any, Any, Any, Any]:
+    if type(item) is dict or (not hasattr(item, "__dataclass_fields__") and isinstance(item, Mapping)):
+        return item.get("id"), item.get("trigger"), item.get("store_id"), item.get("created_at"), item.get("data")
+    return (
+        getattr(item, "id", None),
+        getattr(item, "trigger", None),
+        getattr(item, "store_id", None),
+        getattr(item, "created_at", None),
+        getattr(item, "data", None),
+    )
+
+
+def _row(item: Any, index: int) -> _Row:
+    event_id, trigger, store_id, created_at, data = _fields(item)
     if not isinstance(event_id, str) or not event_id or len(event_id) > EVENT_ID:
-        raise ValidationError(f"{where}.id", f"must be a non-empty string of at most {EVENT_ID} characters")
-    created_at = raw.get("created_at")
+        raise ValidationError(f"events[{index}].id", f"must be a non-empty string of at most {EVENT_ID} characters")
     if created_at is not None and not isinstance(created_at, str):
-        raise ValidationError(f"{where}.created_at", f"expected the event's timestamp string, got {created_at!r}")
-    return {
-        "id": event_id,
-        "trigger": check_trigger(raw.get("trigger"), f"{where}.trigger"),
-        "store_id": check_store_id(raw.get("store_id"), f"{where}.store_id"),
-        "created_at": created_at,
-        "data": raw.get("data"),
-        "received_at": received_at,
-    }
+        raise ValidationError(
+            f"events[{index}].created_at", f"expected the event's timestamp string, got {created_at!r}"
+        )
+    if type(trigger) is not str or trigger not in _catalog():  # the common case without a call
+        trigger = check_trigger(trigger, f"events[{index}].trigger")
+    if type(store_id) is not int or not 0 < store_id < _TOP_ID:
+        store_id = check_store_id(store_id, f"events[{index}].store_id")
+    return event_id, trigger, store_id, created_at, data
+
+
+@functools.cache
+def _catalog() -> Any:
+    from appfn.catalog import load_catalog
+
+    return load_catalog()
 
 
 def _insert(session: Session) -> Insert:
@@ -84,23 +102,34 @@ def record_events(
     Items are ``NewEvent``, any object with the same attributes (the dispatcher's
     ``EventRecord``), or mappings with the same keys. The whole batch is checked before
     anything is written: one bad item (ValidationError naming ``events[i].field``) writes nothing.
+    ``data`` may be an ``orjson.Fragment`` (JSON already encoded): it is stored as it is.
     """
     when = as_utc(received_at, "received_at") if received_at is not None else utcnow()
-    rows = [_row(item, i, when) for i, item in enumerate(events)]
+    rows = [_row(item, i) for i, item in enumerate(events)]
     first: dict[str, int] = {}
     for index, row in enumerate(rows):
-        first.setdefault(row["id"], index)
-    unique = [rows[i] for i in first.values()]
+        first.setdefault(row[0], index)
+    unique = rows if len(first) == len(rows) else [rows[i] for i in first.values()]
     inserted: set[str] = set()
     raw = _fast.dbapi(session) if unique else None
     if raw is not None:
-        inserted.update(_insert_sqlite(raw, unique))
+        inserted.update(_insert_sqlite(raw, unique, when))
     elif unique:
         # One statement, executed for many rows: SQLAlchemy's "insertmanyvalues" sends them as
         # multi-row VALUES batches and gathers RETURNING from each; conflicting rows return nothing.
         stmt = _insert(session).on_conflict_do_nothing(index_elements=["id"]).returning(EventRow.id)
-        inserted.update(session.execute(stmt, unique).scalars())
-    return [row["id"] in inserted and first[row["id"]] == i for i, row in enumerate(rows)]
+        values = [
+            {"id": r[0], "trigger": r[1], "store_id": r[2], "created_at": r[3], "data": _decoded(r[4]),
+             "received_at": when}
+            for r in unique
+        ]  # fmt: skip
+        inserted.update(session.execute(stmt, values).scalars())
+    return [first[row[0]] == i and row[0] in inserted for i, row in enumerate(rows)]
+
+
+def _decoded(data: Any) -> Any:
+    # SQLAlchemy's JSON type encodes the value itself: give it the value, not the JSON.
+    return orjson.loads(orjson.dumps(data)) if isinstance(data, orjson.Fragment) else data
 
 
 _SQL_KNOWN = "SELECT id FROM events WHERE id IN ({marks})"
@@ -108,25 +137,23 @@ _SQL_INSERT = "INSERT INTO events (id, trigger, store_id, created_at, data, rece
 _CHUNK = 500  # ids per IN (…): well under SQLite's bound-variable limit
 
 
-def _insert_sqlite(conn: Any, rows: list[dict[str, Any]]) -> list[str]:
+def _insert_sqlite(conn: Any, rows: list[_Row], received_at: datetime) -> list[str]:
     """Insert the rows whose id is not stored yet (ids are unique within ``rows``); their ids.
 
     Runs in a write transaction (``BEGIN IMMEDIATE``): no one else can insert between the
     lookup and the insert. A plain INSERT, so a broken assumption fails loudly, never silently.
     """
-    when = _fast.timestamp(rows[0]["received_at"])  # one received_at per batch
+    when = _fast.timestamp(received_at)  # one received_at per batch
+    json_text = _fast.json_text
     with _fast.translated():
         cur = conn.cursor()
         known: set[str] = set()
         for start in range(0, len(rows), _CHUNK):
-            ids = [r["id"] for r in rows[start : start + _CHUNK]]
+            ids = [r[0] for r in rows[start : start + _CHUNK]]
             known.update(i for (i,) in cur.execute(_SQL_KNOWN.format(marks=",".join("?" * len(ids))), ids))
-        fresh = [r for r in rows if r["id"] not in known]
-        cur.executemany(
-            _SQL_INSERT,
-            [(r["id"], r["trigger"], r["store_id"], r["created_at"], _fast.json_text(r["data"]), when) for r in fresh],
-        )
-    return [r["id"] for r in fresh]
+        fresh = [r for r in rows if r[0] not in known] if known else rows
+        cur.executemany(_SQL_INSERT, ((r[0], r[1], r[2], r[3], json_text(r[4]), when) for r in fresh))
+    return [r[0] for r in fresh]
 
 
 def record_event(session: Session, event: NewEvent | Mapping[str, Any]) -> bool:

@@ -16,6 +16,7 @@ orjson refuses goes through the stdlib decoder, so the same bodies are accepted 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -116,18 +117,16 @@ async def _accept(request: Request, events: list[EventRecord]) -> list[dict[str,
     return [{"id": a.id, "event": a.trigger, "duplicate": a.duplicate, "jobs": a.jobs} for a in accepted]
 
 
-async def _ingest_one(request: Request, who: store.Principal, body: Any) -> dict[str, Any]:
-    parsed = parse_event(body)
+def _parse_one(request: Request, body: Any, *, encode_data: bool = False) -> list[EventRecord]:
+    parsed = parse_event(body, encode_data=encode_data)
     if isinstance(parsed, list):
         raise ApiError(422, "invalid event", _problems(parsed))
     if load_catalog().get(parsed.trigger).is_sync:
         raise ApiError(422, f"{parsed.trigger} is a sync action: POST /v1/actions/{parsed.trigger}")
-    await _check_stores(request, who, [parsed])
-    [result] = await _accept(request, [parsed])
-    return result
+    return [parsed]
 
 
-async def _ingest_batch(request: Request, who: store.Principal, body: Any) -> dict[str, Any]:
+def _parse_batch(request: Request, body: Any, *, encode_data: bool = False) -> list[EventRecord]:
     items = body.get("events") if isinstance(body, dict) else None
     if not isinstance(items, list) or not items:
         raise ApiError(422, "invalid batch", [{"path": "events", "message": "expected a non-empty array"}])
@@ -138,7 +137,7 @@ async def _ingest_batch(request: Request, who: store.Principal, body: Any) -> di
     problems: list[dict[str, str]] = []
     catalog = load_catalog()
     for i, item in enumerate(items):
-        result = parse_event(item)
+        result = parse_event(item, encode_data=encode_data)
         if isinstance(result, list):
             problems += _problems(result, f"events[{i}].")
         elif catalog.get(result.trigger).is_sync:
@@ -147,9 +146,27 @@ async def _ingest_batch(request: Request, who: store.Principal, body: Any) -> di
             parsed.append(result)
     if problems:
         raise ApiError(422, "invalid batch: nothing was accepted", problems)
-    await _check_stores(request, who, parsed)
-    results = await _accept(request, parsed)
+    return parsed
+
+
+async def _accept_one(request: Request, who: store.Principal, events: list[EventRecord]) -> dict[str, Any]:
+    await _check_stores(request, who, events)
+    [result] = await _accept(request, events)
+    return result
+
+
+async def _accept_batch(request: Request, who: store.Principal, events: list[EventRecord]) -> dict[str, Any]:
+    await _check_stores(request, who, events)
+    results = await _accept(request, events)
     return {"accepted": len(results), "events": results}
+
+
+async def _ingest_one(request: Request, who: store.Principal, body: Any) -> dict[str, Any]:
+    return await _accept_one(request, who, _parse_one(request, body))
+
+
+async def _ingest_batch(request: Request, who: store.Principal, body: Any) -> dict[str, Any]:
+    return await _accept_batch(request, who, _parse_batch(request, body))
 
 
 @router.post("/v1/events", status_code=202, summary="Send one event (async triggers)")
@@ -169,8 +186,12 @@ async def post_events(request: Request, who: store.Principal = Depends(principal
     return JSONResponse(await _ingest_batch(request, who, await _json_body(request)), status_code=202)
 
 
-_Ingest = Callable[[Request, store.Principal, Any], Awaitable[dict[str, Any]]]
-_FAST_ROUTES: dict[str, _Ingest] = {"/v1/events": _ingest_one, "/v1/events:batch": _ingest_batch}
+_Parse = Callable[..., list[EventRecord]]
+_Accept = Callable[[Request, store.Principal, list[EventRecord]], Awaitable[dict[str, Any]]]
+_FAST_ROUTES: dict[str, tuple[_Parse, _Accept]] = {
+    "/v1/events": (_parse_one, _accept_one),
+    "/v1/events:batch": (_parse_batch, _accept_batch),
+}
 
 
 class IngestEndpoints:
@@ -186,16 +207,17 @@ class IngestEndpoints:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        ingest = _FAST_ROUTES.get(scope["path"]) if scope["type"] == "http" else None
-        if ingest is None or scope["method"] != "POST":
+        route = _FAST_ROUTES.get(scope["path"]) if scope["type"] == "http" else None
+        if route is None or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
+        parse, accept = route
         request = Request(scope, receive)
         try:
             who = await principal(request)
             _accepting(request)  # before reading the body, as the FastAPI route does
-            body = _decode(await _read_body(receive))
-            answer: Any = await ingest(request, who, body)
+            events = _decode_and_parse(parse, request, await _read_body(receive))
+            answer: Any = await accept(request, who, events)
         except ClientDisconnect:
             return
         except Exception as exc:
@@ -210,6 +232,24 @@ class IngestEndpoints:
             (b"content-length", str(len(payload)).encode()), (b"content-type", b"application/json"),
         ]})  # fmt: skip
         await send({"type": "http.response.body", "body": payload})
+
+
+def _decode_and_parse(parse: _Parse, request: Request, raw: bytes) -> list[EventRecord]:
+    """The body's events, checked, with their data re-encoded; the decoded body is freed on return.
+
+    The cyclic garbage collector is paused meanwhile: a batch decodes to thousands of dicts and
+    lists (acyclic, freed by reference counting when this returns), and each few hundred of them
+    would otherwise start a collection that walks them, promotes them and, every few batches,
+    walks the whole heap of the server. Only the events (data as JSON) outlive the call.
+    """
+    paused = gc.isenabled()
+    if paused:
+        gc.disable()
+    try:
+        return parse(request, _decode(raw), encode_data=True)
+    finally:
+        if paused:
+            gc.enable()
 
 
 async def _read_body(receive: Receive) -> bytes:
