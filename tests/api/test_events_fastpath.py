@@ -139,3 +139,81 @@ def test_over_http_a_streamed_body_over_the_limit_is_413(server: Server) -> None
         spec = client.get("/openapi.json").json()
         assert {"/v1/events", "/v1/events:batch"} <= set(spec["paths"])
         assert client.get("/v1/events").status_code == 405  # other methods go on to FastAPI
+
+
+@pytest.mark.parametrize(
+    ("header", "status"),
+    [("Bearer {key}", 202), ("bearer {key}", 202), ("BEARER {key}", 202), ("Basic {key}", 401),
+     ("Bearer  ", 401), ("Bearer", 401), ("Bearer afk_unknown", 401), ("{key}", 401)],
+)  # fmt: skip
+def test_every_spelling_of_the_key_gets_the_same_answer(twins: dict[str, Any], header: str, status: int) -> None:
+    # The fast path reads a recently verified key straight from the raw headers: warm the cache
+    # first, so that both apps answer from it where they can.
+    async def scenario() -> list[tuple[int, Any]]:
+        await _both(twins, "/v1/events", _json(customer_event()), twins["operator"])
+        answers = []
+        for name in ("slow", "fast"):
+            headers = {"Content-Type": "application/json", "Authorization": header.format(key=twins["operator"])}
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=twins[name]), base_url="http://t") as c:
+                answer = await c.post("/v1/events", content=_json(customer_event()), headers=headers)
+            answers.append((answer.status_code, answer.headers.get("www-authenticate")))
+        return answers
+
+    slow, fast = asyncio.run(scenario())
+    assert slow == fast and slow[0] == status
+
+
+def test_data_beyond_what_orjson_encodes_is_stored_as_sent(twins: dict[str, Any]) -> None:
+    # Integers past 64 bits keep the decoded data (the stdlib encodes it); NaN is stored as null.
+    big = {**customer_event("big-1"), "data": {**customer_event()["data"], "points": 2**70}}
+    nan = b'{"id": "nan-1", "event": "customer.created", "merchant": %d, "data": {"id": 1, "first_name": "A", ' \
+          b'"last_name": "B", "mobile": 5, "mobile_code": "+9", "email": "e", "score": NaN}}' % DEMO_STORE  # fmt: skip
+    fast = twins["fast"]
+
+    async def scenario() -> None:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fast), base_url="http://t") as client:
+            headers = {"Content-Type": "application/json", "Authorization": f"Bearer {twins['operator']}"}
+            for body in (_json(big), nan):
+                answer = await client.post("/v1/events", content=body, headers=headers)
+                assert answer.status_code == 202, answer.text
+
+    asyncio.run(scenario())
+    with twins["platform"].db.read_session() as session:
+        assert store.get_event(session, "big-1").data["points"] == 2**70
+        assert store.get_event(session, "nan-1").data["score"] is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "sent", "status"),
+    [
+        ([(b"content-length", b"40")], 40, 200),  # one length within the limit: passed through
+        ([(b"content-length", b"60")], 60, 413),  # over: refused before reading
+        ([(b"transfer-encoding", b"chunked")], 60, 413),  # no length: the bytes are counted
+        ([(b"content-length", b"40"), (b"content-length", b"40")], 60, 413),  # two lengths: counted
+        ([(b"content-length", b"40"), (b"transfer-encoding", b"chunked")], 60, 413),
+    ],
+)
+def test_body_limit_counts_whenever_the_length_is_not_plain(headers: list, sent: int, status: int) -> None:
+    from appfn.api.bodylimit import BodyLimit
+
+    async def inner(scope: Any, receive: Any, send: Any) -> None:
+        while (await receive()).get("more_body"):
+            pass
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def scenario() -> int:
+        chunks = [{"type": "http.request", "body": b"x" * 20, "more_body": True} for _ in range(sent // 20)]
+        chunks[-1]["more_body"] = False
+        out: list[dict[str, Any]] = []
+
+        async def receive() -> dict[str, Any]:
+            return chunks.pop(0)
+
+        async def send(message: dict[str, Any]) -> None:
+            out.append(message)
+
+        await BodyLimit(inner, max_bytes=50)({"type": "http", "path": "/x", "headers": headers}, receive, send)
+        return out[0]["status"]
+
+    assert asyncio.run(scenario()) == status

@@ -29,6 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from appfn import store
+from appfn.api.auth import _CACHE_TTL_S as KEY_CACHE_TTL_S
 from appfn.api.auth import principal
 from appfn.api.errors import ApiError
 from appfn.catalog import load_catalog
@@ -214,7 +215,7 @@ class IngestEndpoints:
         parse, accept = route
         request = Request(scope, receive)
         try:
-            who = await principal(request)
+            who = _known_caller(scope) or await principal(request)
             _accepting(request)  # before reading the body, as the FastAPI route does
             events = _decode_and_parse(parse, request, await _read_body(receive))
             answer: Any = await accept(request, who, events)
@@ -250,6 +251,22 @@ def _decode_and_parse(parse: _Parse, request: Request, raw: bytes) -> list[Event
     finally:
         if paused:
             gc.enable()
+
+
+def _known_caller(scope: Scope) -> store.Principal | None:
+    """The principal of a bearer key verified within the cache's TTL, read straight from the raw
+    headers; None for anything else (no key, a cookie, a stale or unknown key), which
+    ``principal`` then decides as on every route."""
+    for name, value in scope["headers"]:
+        if name == b"authorization":
+            scheme, _, key = value.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer" or not key.strip():
+                return None
+            hit = scope["app"].state.key_cache.get(key)
+            if hit is not None and time.monotonic() - hit[0] < KEY_CACHE_TTL_S:
+                return hit[1]
+            return None
+    return None
 
 
 async def _read_body(receive: Receive) -> bytes:
