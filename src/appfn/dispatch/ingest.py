@@ -14,7 +14,7 @@ import asyncio
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -43,8 +43,7 @@ class BacklogFull(AppFnError):
         super().__init__(f"the queue holds {depth} jobs (limit {limit}); retry in {retry_after_s} s")
 
 
-@dataclass(frozen=True)
-class Accepted:
+class Accepted(NamedTuple):
     id: str
     trigger: str
     duplicate: bool
@@ -202,12 +201,17 @@ class Ingestor:
             jobs: list[NewJob] = []
             accepted: list[Accepted] = []
             counted: dict[str, int] = {}  # new events per trigger, for the metric
+            targets: dict[tuple[int, str], list[Any]] = {}  # looked up once per store and trigger
             for event, is_new in zip(events, fresh, strict=True):
                 is_new = is_new and event.id not in seen
                 seen.add(event.id)
                 count = 0
                 if is_new:
-                    for target in self.directory.targets(session, event.store_id, event.trigger):
+                    key = (event.store_id, event.trigger)
+                    found = targets.get(key)
+                    if found is None:
+                        found = targets[key] = self.directory.targets(session, event.store_id, event.trigger)
+                    for target in found:
                         job = Job(event, target.installation_id, target.function_version_id)
                         jobs.append(NewJob(JOBS_QUEUE, job.encode(), job.dedupe_key, max_attempts=self.max_attempts))
                         count += 1

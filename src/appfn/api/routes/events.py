@@ -19,7 +19,7 @@ import asyncio
 import gc
 import json
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import orjson
@@ -33,7 +33,7 @@ from appfn.api.auth import _CACHE_TTL_S as KEY_CACHE_TTL_S
 from appfn.api.auth import principal
 from appfn.api.errors import ApiError
 from appfn.catalog import load_catalog
-from appfn.dispatch.ingest import BacklogFull, parse_event
+from appfn.dispatch.ingest import Accepted, BacklogFull, parse_event
 from appfn.dispatch.jobs import EventRecord
 from appfn.errors import NotFoundError, Violation
 
@@ -110,12 +110,25 @@ def _accepting(request: Request) -> None:
         raise ApiError(503, "the server is shutting down", None, {"Retry-After": "5"})
 
 
-async def _accept(request: Request, events: list[EventRecord]) -> list[dict[str, Any]]:
+async def _accept(request: Request, who: store.Principal, events: list[EventRecord]) -> list[Accepted]:
+    await _check_stores(request, who, events)
     try:
-        accepted = await request.app.state.platform.ingestor.accept(events)
+        return await request.app.state.platform.ingestor.accept(events)
     except BacklogFull as exc:
         raise ApiError(429, str(exc), None, {"Retry-After": str(exc.retry_after_s)}) from None
-    return [{"id": a.id, "event": a.trigger, "duplicate": a.duplicate, "jobs": a.jobs} for a in accepted]
+
+
+def _item(a: Accepted) -> dict[str, Any]:
+    return {"id": a.id, "event": a.trigger, "duplicate": a.duplicate, "jobs": a.jobs}
+
+
+def _answer_one(accepted: list[Accepted]) -> dict[str, Any]:
+    [one] = accepted
+    return _item(one)
+
+
+def _answer_batch(accepted: list[Accepted]) -> dict[str, Any]:
+    return {"accepted": len(accepted), "events": [_item(a) for a in accepted]}
 
 
 def _parse_one(request: Request, body: Any, *, encode_data: bool = False) -> list[EventRecord]:
@@ -137,11 +150,16 @@ def _parse_batch(request: Request, body: Any, *, encode_data: bool = False) -> l
     parsed: list[EventRecord] = []
     problems: list[dict[str, str]] = []
     catalog = load_catalog()
+    sync: dict[str, bool] = {}
     for i, item in enumerate(items):
         result = parse_event(item, encode_data=encode_data)
         if isinstance(result, list):
             problems += _problems(result, f"events[{i}].")
-        elif catalog.get(result.trigger).is_sync:
+            continue
+        is_sync = sync.get(result.trigger)
+        if is_sync is None:
+            is_sync = sync[result.trigger] = catalog.get(result.trigger).is_sync
+        if is_sync:
             problems.append({"path": f"events[{i}].event", "message": "a sync action cannot be batched"})
         else:
             parsed.append(result)
@@ -150,24 +168,12 @@ def _parse_batch(request: Request, body: Any, *, encode_data: bool = False) -> l
     return parsed
 
 
-async def _accept_one(request: Request, who: store.Principal, events: list[EventRecord]) -> dict[str, Any]:
-    await _check_stores(request, who, events)
-    [result] = await _accept(request, events)
-    return result
-
-
-async def _accept_batch(request: Request, who: store.Principal, events: list[EventRecord]) -> dict[str, Any]:
-    await _check_stores(request, who, events)
-    results = await _accept(request, events)
-    return {"accepted": len(results), "events": results}
-
-
 async def _ingest_one(request: Request, who: store.Principal, body: Any) -> dict[str, Any]:
-    return await _accept_one(request, who, _parse_one(request, body))
+    return _answer_one(await _accept(request, who, _parse_one(request, body)))
 
 
 async def _ingest_batch(request: Request, who: store.Principal, body: Any) -> dict[str, Any]:
-    return await _accept_batch(request, who, _parse_batch(request, body))
+    return _answer_batch(await _accept(request, who, _parse_batch(request, body)))
 
 
 @router.post("/v1/events", status_code=202, summary="Send one event (async triggers)")
@@ -188,10 +194,10 @@ async def post_events(request: Request, who: store.Principal = Depends(principal
 
 
 _Parse = Callable[..., list[EventRecord]]
-_Accept = Callable[[Request, store.Principal, list[EventRecord]], Awaitable[dict[str, Any]]]
-_FAST_ROUTES: dict[str, tuple[_Parse, _Accept]] = {
-    "/v1/events": (_parse_one, _accept_one),
-    "/v1/events:batch": (_parse_batch, _accept_batch),
+_Answer = Callable[[list[Accepted]], dict[str, Any]]
+_FAST_ROUTES: dict[str, tuple[_Parse, _Answer]] = {
+    "/v1/events": (_parse_one, _answer_one),
+    "/v1/events:batch": (_parse_batch, _answer_batch),
 }
 
 
@@ -212,13 +218,13 @@ class IngestEndpoints:
         if route is None or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        parse, accept = route
+        parse, answer = route
         request = Request(scope, receive)
         try:
             who = _known_caller(scope) or await principal(request)
             _accepting(request)  # before reading the body, as the FastAPI route does
-            events = _decode_and_parse(parse, request, await _read_body(receive))
-            answer: Any = await accept(request, who, events)
+            events = _gc_paused(_decode_and_parse, parse, request, await _read_body(receive))
+            accepted = await _accept(request, who, events)
         except ClientDisconnect:
             return
         except Exception as exc:
@@ -228,7 +234,7 @@ class IngestEndpoints:
             response: Response = await handler(request, exc)
             await response(scope, receive, send)
             return
-        payload = orjson.dumps(answer)
+        payload = _gc_paused(_encode_answer, answer, accepted)
         await send({"type": "http.response.start", "status": 202, "headers": [
             (b"content-length", str(len(payload)).encode()), (b"content-type", b"application/json"),
         ]})  # fmt: skip
@@ -236,18 +242,28 @@ class IngestEndpoints:
 
 
 def _decode_and_parse(parse: _Parse, request: Request, raw: bytes) -> list[EventRecord]:
-    """The body's events, checked, with their data re-encoded; the decoded body is freed on return.
+    return parse(request, _decode(raw), encode_data=True)
 
-    The cyclic garbage collector is paused meanwhile: a batch decodes to thousands of dicts and
-    lists (acyclic, freed by reference counting when this returns), and each few hundred of them
-    would otherwise start a collection that walks them, promotes them and, every few batches,
-    walks the whole heap of the server. Only the events (data as JSON) outlive the call.
+
+def _encode_answer(answer: _Answer, accepted: list[Accepted]) -> bytes:
+    return orjson.dumps(answer(accepted))
+
+
+def _gc_paused(work: Callable[..., Any], *args: Any) -> Any:
+    """``work(*args)`` with the cyclic garbage collector paused: for decoding and checking a body, and
+    for building and encoding the answer.
+
+    A batch decodes to thousands of dicts and lists and its answer is hundreds more, all
+    acyclic and freed by reference counting as soon as the step is done (the events keep their
+    data as JSON, see ``parse_event``). With the collector running, each few hundred of them
+    would start a collection that walks them and promotes them, and every few batches one that
+    walks the whole heap of the server, for nothing.
     """
     paused = gc.isenabled()
     if paused:
         gc.disable()
     try:
-        return parse(request, _decode(raw), encode_data=True)
+        return work(*args)
     finally:
         if paused:
             gc.enable()
