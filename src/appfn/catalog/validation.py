@@ -249,7 +249,7 @@ class _QuickCompiler:
             finally:
                 self.inlining.pop()
         if "anyOf" in schema:
-            out.append(f"{indent}if not ({self.any_of(schema['anyOf'], v)}): return False")
+            self.any_of_block(schema["anyOf"], v, indent, out)
         object_keys = [k for k in ("required", "properties", "additionalProperties") if k in schema]
         if object_keys:
             inner = indent if is_dict else indent + "    "
@@ -289,11 +289,32 @@ class _QuickCompiler:
         for key, sub in properties.items():
             value = self.fresh("v")
             body: list[str] = []
-            self.block(sub, value, indent + "    ", body)
-            if body:
+            present = key in required  # checked above: read it, no test for a missing key
+            self.block(sub, value, indent if present else indent + "    ", body)
+            if body and present:
+                out.append(f"{indent}{value} = {v}[{key!r}]")
+                out.extend(body)
+            elif body:
                 out.append(f"{indent}{value} = {v}.get({key!r}, _MISSING)")
                 out.append(f"{indent}if {value} is not _MISSING:")
                 out.extend(body)
+
+    def any_of_block(self, branches: Any, v: str, indent: str, out: list[str]) -> None:
+        """anyOf; with one branch that is not a plain expression (``php_date or null``), that
+        branch is checked inline when the others fail, without a function call."""
+        if isinstance(branches, list) and branches:
+            cheap = [self.expression(b, v) for b in branches]
+            dear = [b for b, e in zip(branches, cheap, strict=True) if e is None]
+            if len(dear) == 1:
+                body: list[str] = []
+                tests = [f"({e})" for e in cheap if e is not None]
+                self.block(dear[0], v, indent + "    " if tests else indent, body)
+                if body and tests:
+                    out.append(f"{indent}if not ({' or '.join(tests)}):")
+                if body:
+                    out.extend(body)
+                return
+        out.append(f"{indent}if not ({self.any_of(branches, v)}): return False")
 
     def any_of(self, branches: Any, v: str) -> str:
         if not isinstance(branches, list) or not branches:
