@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import gc
 import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -83,6 +84,10 @@ def serve(
         log_level="warning",
         timeout_graceful_shutdown=int(settings.shutdown_grace_s) + 5,
     )
+    # Everything loaded so far (catalog, schemas, app, templates) lives as long as the process:
+    # keep it out of the garbage collector's walks, which were a fifth of ingestion's CPU.
+    gc.collect()
+    gc.freeze()
     uvicorn.Server(config).run()
 
 
