@@ -7,7 +7,7 @@
   (d) in the same run, the raw SQLite queue pattern alone (insert -> claim -> complete), so the
       ratio e2e / raw is visible
 
-    .venv/bin/python benchmarks/dispatch.py [--events 20000] [--seconds 5] [--only e2e]
+    .venv/bin/python benchmarks/dispatch.py [--events 20000] [--seconds 5] [--only e2e|sync]
 """
 
 from __future__ import annotations
@@ -217,6 +217,11 @@ def main(args: argparse.Namespace) -> None:
                 print(f"| (b) end to end, {args.events:,} events, trivial function, 2 workers | {e2e:,.0f} events/s "
                       f"({e2e_s:.1f} s) | >= 2,000/s |")  # fmt: skip
                 return
+            if args.only == "sync":
+                sync = sync_round_trips(base, key)
+                print(f"| (c) sync action round trip, median | {statistics.median(sync):.2f} ms | <= 5 ms |")
+                print(f"| (c) sync action round trip, p99 | {pct(sync, 0.99):.2f} ms | <= 20 ms |")
+                return
             single = ingest_single_wrk(base, key, args.seconds, Path(tmp))
             single = single or asyncio.run(ingest_single(base, key, args.seconds))
             batched = asyncio.run(ingest_batches(base, key, "customer.updated", 50_000))
@@ -244,5 +249,5 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--events", type=int, default=20_000)
     parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--only", choices=["e2e"], help="run figure (b) alone (no ingest, sync or raw figures)")
+    parser.add_argument("--only", choices=["e2e", "sync"], help="run figure (b) or (c) alone, on a fresh server")
     main(parser.parse_args())
