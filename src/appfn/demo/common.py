@@ -6,7 +6,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -15,6 +15,7 @@ from appfn.demo.errors import not_found
 from appfn.store.models import StoreRow
 
 RIYADH = timezone(timedelta(hours=3), "Asia/Riyadh")  # no daylight saving in Saudi Arabia
+T = TypeVar("T")
 ID_MIN, ID_MAX = 100_000_000, 2_147_483_647  # 9-10 digits, like the original's ids
 
 
@@ -24,6 +25,14 @@ def new_number_id(session: Session, model: Any) -> int:
         candidate = ID_MIN + secrets.randbelow(ID_MAX - ID_MIN)
         if session.get(model, candidate) is None:
             return candidate
+
+
+def get_in_store(session: Session, model: type[T], store_id: int, record_id: int, what: str, **options: Any) -> T:
+    """The ``model`` row ``record_id`` of this store; another store's row is "not found" too."""
+    row = session.get(model, record_id, **options)
+    if row is None or row.store_id != store_id:  # type: ignore[attr-defined]
+        raise not_found(what, record_id)
+    return row
 
 
 def php_date(moment: datetime) -> dict[str, Any]:

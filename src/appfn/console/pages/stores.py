@@ -91,9 +91,12 @@ def installable_stores(s: Session, who: web.Viewer) -> list[store.Store]:
     return store.list_stores(s, is_demo=None if who.is_operator else True)
 
 
-def _records(view: StoreView) -> None:
+def records_view(s: Session, who: web.Viewer, store_id: int) -> StoreView:
+    """The store, for a page that shows its records (404 when the viewer sees only installations)."""
+    view = store_view(s, who, store_id)
     if not view.records:
-        raise web.PageError(404, f"store {view.store.id}: only its installations are visible to you")
+        raise web.PageError(404, f"store {store_id}: only its installations are visible to you")
+    return view
 
 
 def _admin_call(fn: Any) -> Any:
@@ -192,8 +195,7 @@ NEW_CUSTOMER = {
 @router.get("/stores/{store_id}/customers/new")
 async def customer_new(store_id: str, request: Request, who: Annotated[web.Viewer, Depends(web.viewer)]) -> Response:
     sid = _store_id(store_id)
-    view = await web.call(web.read(request, lambda s: store_view(s, who, sid)))
-    _records(view)
+    view = await web.call(web.read(request, lambda s: records_view(s, who, sid)))
     return _page(
         request, "stores/customer.html", who, view, "customers", customer=None, values=NEW_CUSTOMER, genders=GENDERS
     )
@@ -206,8 +208,7 @@ async def customer_detail(
     sid = _store_id(store_id)
 
     def load(s: Session) -> dict[str, Any]:
-        view = store_view(s, who, sid)
-        _records(view)
+        view = records_view(s, who, sid)
         row = customers.get(s, sid, customer_id)
         recent, total = orders.search(s, sid, 1, 10, customer_id=customer_id)
         return {
@@ -237,8 +238,7 @@ async def store_products(
     sid = _store_id(store_id)
 
     def load(s: Session) -> tuple[StoreView, Paged]:
-        view = store_view(s, who, sid)
-        _records(view)
+        view = records_view(s, who, sid)
         rows, total = products.search(s, sid, keyword, page, PER_PAGE)
         items = [
             {
@@ -267,8 +267,7 @@ NEW_PRODUCT["status"] = "sale"
 @router.get("/stores/{store_id}/products/new")
 async def product_new(store_id: str, request: Request, who: Annotated[web.Viewer, Depends(web.viewer)]) -> Response:
     sid = _store_id(store_id)
-    view = await web.call(web.read(request, lambda s: store_view(s, who, sid)))
-    _records(view)
+    view = await web.call(web.read(request, lambda s: records_view(s, who, sid)))
     return _page(
         request, "stores/product.html", who, view, "products",
         product=None, values=NEW_PRODUCT, product_statuses=PRODUCT_STATUSES,
@@ -283,8 +282,7 @@ async def product_detail(
     vat = DemoConfig.from_settings(request.app.state.platform.settings).vat_percent
 
     def load(s: Session) -> tuple[StoreView, dict[str, Any], dict[str, Any]]:
-        view = store_view(s, who, sid)
-        _records(view)
+        view = records_view(s, who, sid)
         row = products.get(s, sid, product_id)
         brand = s.get(DemoBrandRow, row.brand_id) if row.brand_id is not None else None
         values = {k: getattr(row, k) for k in PRODUCT_FIELDS}
@@ -328,8 +326,7 @@ async def store_orders(
     chosen = status if status in STATUSES else ""
 
     def load(s: Session) -> tuple[StoreView, Paged]:
-        view = store_view(s, who, sid)
-        _records(view)
+        view = records_view(s, who, sid)
         rows, total = orders.search(s, sid, page, PER_PAGE, status=chosen or None)
         return view, _paged([_order_row(r) for r in rows], total, page)
 
@@ -346,8 +343,7 @@ async def order_detail(
     sid = _store_id(store_id)
 
     def load(s: Session) -> tuple[StoreView, dict[str, Any]]:
-        view = store_view(s, who, sid)
-        _records(view)
+        view = records_view(s, who, sid)
         row = orders.get(s, sid, order_id)
         return view, order_data(row, orders.shipments_of(s, row.id), store_info(s, sid))
 

@@ -8,8 +8,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from appfn.demo.common import new_number_id
-from appfn.demo.errors import invalid, not_found
+from appfn.demo.common import get_in_store, new_number_id
+from appfn.demo.errors import invalid
 from appfn.demo.forms import Form
 from appfn.demo.models import DemoBrandRow, DemoCategoryRow
 from appfn.demo.records.paging import paginate
@@ -68,10 +68,7 @@ def update_brand(session: Session, row: DemoBrandRow, values: dict[str, Any]) ->
 
 
 def get_brand(session: Session, store_id: int, brand_id: int) -> DemoBrandRow:
-    row = session.get(DemoBrandRow, brand_id)
-    if row is None or row.store_id != store_id:
-        raise not_found("brand", brand_id)
-    return row
+    return get_in_store(session, DemoBrandRow, store_id, brand_id, "brand")
 
 
 def delete_brand(session: Session, row: DemoBrandRow) -> None:
@@ -134,10 +131,7 @@ def update_category(session: Session, row: DemoCategoryRow, values: dict[str, An
 
 
 def get_category(session: Session, store_id: int, category_id: int) -> DemoCategoryRow:
-    row = session.get(DemoCategoryRow, category_id)
-    if row is None or row.store_id != store_id:
-        raise not_found("category", category_id)
-    return row
+    return get_in_store(session, DemoCategoryRow, store_id, category_id, "category")
 
 
 def list_categories(session: Session, store_id: int, page: int, per_page: int) -> tuple[list[DemoCategoryRow], int]:

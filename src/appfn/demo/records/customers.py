@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from appfn.demo.common import new_number_id
-from appfn.demo.errors import AdminError, invalid, not_found
+from appfn.demo.common import get_in_store, new_number_id
+from appfn.demo.errors import AdminError, invalid
 from appfn.demo.forms import Form
 from appfn.demo.models import DemoCustomerRow
 from appfn.demo.records.paging import like, paginate
@@ -143,10 +143,7 @@ def update(session: Session, row: DemoCustomerRow, values: dict[str, Any]) -> De
 
 
 def get(session: Session, store_id: int, customer_id: int) -> DemoCustomerRow:
-    row = session.get(DemoCustomerRow, customer_id)
-    if row is None or row.store_id != store_id:
-        raise not_found("customer", customer_id)
-    return row
+    return get_in_store(session, DemoCustomerRow, store_id, customer_id, "customer")
 
 
 def delete(session: Session, row: DemoCustomerRow) -> None:

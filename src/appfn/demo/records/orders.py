@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session
 
-from appfn.demo.common import StoreInfo, amount, new_number_id
-from appfn.demo.errors import AdminError, invalid, not_found
+from appfn.demo.common import StoreInfo, amount, get_in_store, new_number_id
+from appfn.demo.errors import AdminError, invalid
 from appfn.demo.forms import Form
 from appfn.demo.models import DemoOrderRow, DemoOrderStatusRow, DemoProductRow, DemoShipmentRow
 from appfn.demo.payloads.customer import order_customer
@@ -167,10 +167,7 @@ def _next_reference(session: Session, store_id: int) -> int:
 
 
 def get(session: Session, store_id: int, order_id: int) -> DemoOrderRow:
-    row = session.get(DemoOrderRow, order_id)
-    if row is None or row.store_id != store_id:
-        raise not_found("order", order_id)
-    return row
+    return get_in_store(session, DemoOrderRow, store_id, order_id, "order")
 
 
 def shipments_of(session: Session, order_id: int) -> list[DemoShipmentRow]:

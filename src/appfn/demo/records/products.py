@@ -7,8 +7,8 @@ from typing import Any
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from appfn.demo.common import new_number_id
-from appfn.demo.errors import invalid, not_found
+from appfn.demo.common import get_in_store, new_number_id
+from appfn.demo.errors import invalid
 from appfn.demo.forms import Form
 from appfn.demo.models import DemoProductRow
 from appfn.demo.records.catalog import META_KEYS, check_references
@@ -82,10 +82,7 @@ def update(session: Session, row: DemoProductRow, values: dict[str, Any]) -> Dem
 
 
 def get(session: Session, store_id: int, product_id: int, *, for_update: bool = False) -> DemoProductRow:
-    row = session.get(DemoProductRow, product_id, with_for_update=for_update)
-    if row is None or row.store_id != store_id:
-        raise not_found("product", product_id)
-    return row
+    return get_in_store(session, DemoProductRow, store_id, product_id, "product", with_for_update=for_update)
 
 
 def delete(session: Session, row: DemoProductRow) -> None:

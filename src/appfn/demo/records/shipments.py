@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from appfn.demo.common import new_number_id
-from appfn.demo.errors import AdminError, invalid, not_found
+from appfn.demo.common import get_in_store, new_number_id
+from appfn.demo.errors import AdminError, invalid
 from appfn.demo.forms import Form
 from appfn.demo.models import DemoOrderRow, DemoShipmentRow
 from appfn.demo.records.paging import paginate
@@ -78,10 +78,7 @@ def apply_answer(row: DemoShipmentRow, data: dict[str, Any]) -> None:
 
 
 def get(session: Session, store_id: int, shipment_id: int) -> DemoShipmentRow:
-    row = session.get(DemoShipmentRow, shipment_id)
-    if row is None or row.store_id != store_id:
-        raise not_found("shipment", shipment_id)
-    return row
+    return get_in_store(session, DemoShipmentRow, store_id, shipment_id, "shipment")
 
 
 def search(
