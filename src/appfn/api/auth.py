@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from fastapi import Depends, Request
 
@@ -30,16 +31,22 @@ async def principal(request: Request) -> store.Principal:
 
 async def verify(request: Request, key: str) -> store.Principal:
     """The principal of ``key`` (cached a few seconds); 401 when it is unknown or revoked."""
-    platform = request.app.state.platform
-    cache: dict[str, tuple[float, store.Principal]] = request.app.state.key_cache
-    hit = cache.get(key)
-    if hit and time.monotonic() - hit[0] < _CACHE_TTL_S:
-        return hit[1]
-    found = await asyncio.to_thread(_verify, platform.db, key.strip())
+    hit = cached_principal(request.app.state, key)
+    if hit is not None:
+        return hit
+    found = await asyncio.to_thread(_verify, request.app.state.platform.db, key.strip())
     if found is None:
         raise ApiError(401, "invalid or revoked API key", None, {"WWW-Authenticate": "Bearer"})
-    cache[key] = (time.monotonic(), found)
+    request.app.state.key_cache[key] = (time.monotonic(), found)
     return found
+
+
+def cached_principal(state: Any, key: str) -> store.Principal | None:
+    """The principal of ``key`` if it was verified within the cache's TTL (``state``: the app's)."""
+    hit = state.key_cache.get(key)
+    if hit is not None and time.monotonic() - hit[0] < _CACHE_TTL_S:
+        return hit[1]
+    return None
 
 
 def _console_key(request: Request, key: str) -> str:

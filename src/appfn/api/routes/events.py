@@ -29,8 +29,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from appfn import store
-from appfn.api.auth import _CACHE_TTL_S as KEY_CACHE_TTL_S
-from appfn.api.auth import principal
+from appfn.api.auth import cached_principal, principal
 from appfn.api.errors import ApiError
 from appfn.catalog import load_catalog
 from appfn.dispatch.ingest import Accepted, BacklogFull, parse_event
@@ -278,10 +277,7 @@ def _known_caller(scope: Scope) -> store.Principal | None:
             scheme, _, key = value.decode("latin-1").partition(" ")
             if scheme.lower() != "bearer" or not key.strip():
                 return None
-            hit = scope["app"].state.key_cache.get(key)
-            if hit is not None and time.monotonic() - hit[0] < KEY_CACHE_TTL_S:
-                return hit[1]
-            return None
+            return cached_principal(scope["app"].state, key)
     return None
 
 
