@@ -13,6 +13,8 @@ BODIES = [
     {"order_id": -1, "type": None, "slug": 3, "contact": "x", "email": 7, "metadata": {"title": ["t"]}},
     {"price": 1e308, "sale_price": -5, "weight": -1, "birthday": "1999-13-40"},
     {"mobile": "+1 (555) 123", "mobile_code": "966", "parent_id": 99, "quantity": 10**12, "mode": "sideways"},
+    {"customer_id": 10**30, "items": [{"product_id": 10**30, "quantity": 1}], "order_id": 10**30,
+     "brand_id": 10**30, "parent_id": 10**30},  # ids no database integer holds
 ]  # fmt: skip
 
 
@@ -42,3 +44,10 @@ def test_an_update_that_changes_nothing_names_the_fields(shop: Shop) -> None:
     assert answer.status_code == 422
     message = answer.json()["error"]["fields"]["body"][0]
     assert message.startswith("Nothing to change: send at least one of first_name, last_name") and "mobile" in message
+
+
+@pytest.mark.parametrize("resource", ["customers", "products", "orders", "brands", "categories", "shipments"])
+def test_an_id_past_64_bits_is_not_found(shop: Shop, resource: str) -> None:
+    answer = shop.admin.get(f"/{resource}/{10**30}")
+    assert answer.status_code == 404, answer.text
+    assert answer.json()["error"]["code"] == "not_found"

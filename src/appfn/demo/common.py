@@ -28,7 +28,10 @@ def new_number_id(session: Session, model: Any) -> int:
 
 
 def get_in_store(session: Session, model: type[T], store_id: int, record_id: int, what: str, **options: Any) -> T:
-    """The ``model`` row ``record_id`` of this store; another store's row is "not found" too."""
+    """The ``model`` row ``record_id`` of this store; another store's row is "not found" too, and
+    so is an id no row can have (past the database's 64-bit integers)."""
+    if not 0 < record_id < 2**63:
+        raise not_found(what, record_id)
     row = session.get(model, record_id, **options)
     if row is None or row.store_id != store_id:  # type: ignore[attr-defined]
         raise not_found(what, record_id)

@@ -20,6 +20,8 @@ from typing import Any
 
 from appfn.demo.errors import AdminError, invalid
 
+INT64_MAX = 2**63 - 1
+
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _MISSING = object()
 
@@ -130,8 +132,8 @@ class Form:
             self.error(field, f"The {field} field must be an integer.")
         elif minimum is not None and value < minimum:
             self.error(field, f"The {field} field must be at least {minimum}.")
-        elif maximum is not None and value > maximum:
-            self.error(field, f"The {field} field may not be greater than {maximum}.")
+        elif value > (limit := INT64_MAX if maximum is None else maximum):  # the database holds no bigger
+            self.error(field, f"The {field} field may not be greater than {limit}.")
         else:
             self.values[field] = value
 
