@@ -142,17 +142,6 @@ def read(request: Request, fn: Callable[..., T]) -> Callable[[], T]:
     return run
 
 
-def write(request: Request, fn: Callable[..., T]) -> Callable[[], T]:
-    """Like ``read`` but in a write transaction."""
-    db = request.app.state.platform.db
-
-    def run() -> T:
-        with db.session() as s:
-            return fn(s)
-
-    return run
-
-
 def login_url(request: Request) -> str:
     target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
     return f"/login?next={quote(target, safe='')}"

@@ -6,8 +6,7 @@ its ``.d.ts``, made by the same functions the API's ``/v1/triggers/...`` routes 
 from __future__ import annotations
 
 import functools
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
@@ -66,10 +65,6 @@ def _sources(name: str) -> dict[str, str]:
     return out
 
 
-def _pretty(value: Any) -> str:
-    return json.dumps(value, indent=2, ensure_ascii=False)
-
-
 @router.get("/catalog/{name}")
 async def trigger(name: str, request: Request, who: Annotated[web.Viewer, Depends(web.viewer)]) -> Response:
     cat = load_catalog()
@@ -83,8 +78,8 @@ async def trigger(name: str, request: Request, who: Annotated[web.Viewer, Depend
     return web.render(
         request, "catalog/detail.html", who, nav="catalog", t=t, scope=scope_of(name),
         category_label=CATEGORY_LABELS.get(t.category, t.category), languages=LANGUAGES, sources=sources,
-        schema_json=_pretty(t.data_schema()), schema_basis=t.schema_basis,
-        example_json=_pretty(example) if example is not None else None,
-        context_json=_pretty(make_context(name, example)) if example is not None else None,
-        extra_examples={label: _pretty(data) for label, data in t.extra_examples.items()},
+        schema_json=web.pretty_json(t.data_schema()), schema_basis=t.schema_basis,
+        example_json=web.pretty_json(example) if example is not None else None,
+        context_json=web.pretty_json(make_context(name, example)) if example is not None else None,
+        extra_examples={label: web.pretty_json(data) for label, data in t.extra_examples.items()},
     )  # fmt: skip

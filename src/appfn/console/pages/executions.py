@@ -168,10 +168,6 @@ def _detail(s: Session, execution_id: str, who: web.Viewer) -> Detail:
     return Detail(e, app, version, attempts, context, note)
 
 
-def _pretty(value: Any) -> str:
-    return web.pretty_json(value)
-
-
 def _maybe(fn: Any) -> Any:
     try:
         return fn()
@@ -215,8 +211,8 @@ async def execution(execution_id: str, request: Request, who: Annotated[web.View
     trigger = catalog.get(e.trigger) if e.trigger in catalog else None
     return web.render(
         request, "executions/detail.html", who, nav="executions", d=detail, e=e, trigger=trigger,
-        replayable=e.status == "dead" and bool(e.job_id), response_json=_pretty(e.response),
-        context_json=_pretty(detail.context),
+        replayable=e.status == "dead" and bool(e.job_id), response_json=web.pretty_json(e.response),
+        context_json=web.pretty_json(detail.context),
     )  # fmt: skip
 
 
