@@ -42,9 +42,11 @@ _REAPING: set[asyncio.Task[None]] = set()
 
 
 async def reap_all() -> None:
-    """Wait until every killed worker has been collected."""
-    while _REAPING:
-        await asyncio.gather(*list(_REAPING), return_exceptions=True)
+    """Wait until every worker killed from this event loop has been collected (a runtime on
+    another loop, e.g. another test's, waits for its own: its tasks cannot be awaited here)."""
+    loop = asyncio.get_running_loop()
+    while mine := [task for task in _REAPING if task.get_loop() is loop]:
+        await asyncio.gather(*mine, return_exceptions=True)
 
 
 class WorkerDied(Exception):
