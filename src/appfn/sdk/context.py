@@ -108,5 +108,16 @@ class Context(Generic[D]):
             raise FetchError("fetch_sync is only available while the function runs on appfn", url)
         import asyncio
 
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:  # waiting here would block the loop that carries the request
+            raise FetchError(
+                "fetch_sync cannot wait on the worker's event loop: in an async handler use "
+                "`await context.fetch(...)`; in a plain def handler call context.fetch_sync by name "
+                "in the function's source (the platform then runs the handler on its own thread)",
+                url,
+            )
         coro = self.fetch(url, method=method, headers=headers, json=json, body=body, timeout=timeout)
         return asyncio.run_coroutine_threadsafe(coro, self._loop).result()
