@@ -92,6 +92,13 @@ class Database:
         self.engine = make_engine(url, echo=echo)
         self._write = sessionmaker(self.engine, expire_on_commit=False)
         self._read = sessionmaker(self.engine.execution_options(**{_READ_ONLY: True}), expire_on_commit=False)
+        # SQLite has one writer at a time. Writers of this process queue here, woken the moment
+        # the lock is free, instead of on SQLite's busy handler, which sleeps 1-100 ms between
+        # tries (other processes still wait on the busy timeout). Reentrant: a nested write
+        # fails on SQLite's lock as before instead of hanging here.
+        self._write_lock: contextlib.AbstractContextManager[Any] = (
+            threading.RLock() if self.engine.dialect.name == "sqlite" else contextlib.nullcontext()
+        )
 
     @classmethod
     def open(
@@ -119,7 +126,7 @@ class Database:
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
         """A write transaction: commits when the block ends, rolls back if it raises."""
-        with _translated(), self._write() as session, session.begin():
+        with self._write_lock, _translated(), self._write() as session, session.begin():
             yield session
 
     @contextlib.contextmanager
