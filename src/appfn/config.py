@@ -21,7 +21,10 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8700
     sandbox: str = "auto"
-    dispatch_concurrency: int = 16  # invocations in flight per server process
+    dispatch_concurrency: int = 64  # async invocations in flight per server process
+    # Async invocations a busy worker holds queued behind its running one, so it never waits
+    # for the platform between two jobs (sync actions never queue).
+    prefetch: int = 4
     max_attempts: int = 3
     retry_base_s: float = 2.0
     retry_max_s: float = 300.0

@@ -48,6 +48,7 @@ class Platform:
             max_workers=settings.max_workers or None,
             max_workers_per_function=settings.max_workers_per_function,
             idle_ttl_s=settings.idle_ttl_s,
+            prefetch=settings.prefetch,
         )
         self.egress = EgressClient(EgressPolicy(allow=settings.allow_egress))
         self.directory = Directory(self.db)
