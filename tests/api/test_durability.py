@@ -13,6 +13,7 @@ from tests.api.conftest import DEMO_STORE, customer_event
 from tests.server import Server, running_server
 
 WORK = "import time\ndef handler(context):\n    time.sleep(0.005)\n    return {'success': True}\n"
+STEADY = "import time\ndef handler(context):\n    time.sleep(0.6)\n    return {'success': True}\n"
 SLOW = "import time\ndef handler(context):\n    time.sleep(1.5)\n    return {'success': True}\n"
 
 
@@ -95,3 +96,19 @@ def test_sigterm_lets_running_invocations_finish_and_resumes_the_rest(tmp_path: 
         after = _executions(restarted.data_dir)
     assert sorted(after) == [f"evt-slow-{i}" for i in range(3)]
     assert all(runs == [(1, "success")] for runs in after.values())
+
+
+def test_jobs_waiting_their_turn_keep_their_leases(tmp_path: Path) -> None:
+    # One worker, 0.6 s a run, a 1 s lease: the last of five events waits ~2.4 s in the function's
+    # line. The dispatcher renews the leases of the jobs it holds, so none is leased and run again.
+    with running_server(tmp_path, lease_timeout_s=1, max_workers_per_function=1) as server:
+        client = _setup(server, STEADY)
+        events = [customer_event(f"wait-{i}", id=i) for i in range(5)]
+        assert client.post("/v1/events:batch", json={"events": events}).status_code == 202
+        deadline = time.monotonic() + 60
+        while len(_executions(server.data_dir)) < 5 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(2.5)  # long enough for a lease that ran out to be leased and run again
+        _drained(server, timeout=60)
+        runs = _executions(server.data_dir)
+    assert runs == {f"wait-{i}": [(1, "success")] for i in range(5)}

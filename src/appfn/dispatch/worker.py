@@ -13,6 +13,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -65,6 +66,8 @@ class Dispatcher:
         self._done: list[_Done] = []
         self._flushed = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
+        # Every job leased and not settled yet: its lease and when it was last renewed (monotonic).
+        self._held: dict[str, tuple[Lease, float]] = {}
 
     def wake(self) -> None:
         """New jobs are in the queue: lease now instead of at the next poll."""
@@ -72,7 +75,7 @@ class Dispatcher:
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(self._lease_loop()), loop.create_task(self._flush_loop())]
+        self._tasks = [loop.create_task(c) for c in (self._lease_loop(), self._flush_loop(), self._keep_leases())]
 
     async def stop(self, grace_s: float) -> None:
         """Stop leasing; let running invocations finish within ``grace_s``; record them.
@@ -109,7 +112,9 @@ class Dispatcher:
             except AppFnError as exc:
                 log.warning("leasing jobs failed: %s", exc)
                 leases = []
+            leased_at = time.monotonic()
             for lease in leases:
+                self._held[lease.job_id] = (lease, leased_at)
                 task = asyncio.get_running_loop().create_task(self._run(lease))
                 self._inflight.add(task)
                 task.add_done_callback(self._ended)
@@ -164,11 +169,43 @@ class Dispatcher:
             except Exception:  # keep dispatching; the leases will be retried
                 log.exception("recording executions failed")
 
+    async def _keep_leases(self) -> None:
+        """Heartbeat: renew the lease of every job still here (waiting in its function's line
+        or running) once a third of the visibility timeout has passed, so that only the jobs of
+        a process that died are leased again, never one that is merely waiting its turn."""
+        period = self.lease_timeout_s / 3
+        while True:
+            await asyncio.sleep(period)
+            due = time.monotonic() - period
+            stale = [lease for lease, renewed in list(self._held.values()) if renewed <= due]
+            if not stale:
+                continue
+            try:
+                renewed = await asyncio.to_thread(self._renew, stale)
+            except AppFnError as exc:  # the queue is unreachable: try again next period
+                log.warning("renewing %d leases failed: %s", len(stale), exc)
+                continue
+            now = time.monotonic()
+            for job_id, lease in renewed.items():
+                if job_id not in self._held:
+                    continue  # settled meanwhile
+                if lease is None:
+                    del self._held[job_id]  # settled, or lost to another process: not ours to renew
+                else:
+                    self._held[job_id] = (lease, now)
+
+    def _renew(self, leases: list[Lease]) -> dict[str, Lease | None]:
+        return {lease.job_id: self.broker.extend(lease, self.lease_timeout_s) for lease in leases}
+
     async def _flush(self) -> None:
         if not self._done:
             return
         batch, self._done = self._done, []
-        await asyncio.to_thread(self._record_and_settle, batch)
+        try:
+            await asyncio.to_thread(self._record_and_settle, batch)
+        finally:  # settled, or left to expire and run again if settling failed: no more renewals
+            for d in batch:
+                self._held.pop(d.lease.job_id, None)
 
     def _record_and_settle(self, batch: list[_Done]) -> None:
         """Record every execution in one transaction, then settle each lease."""
