@@ -174,6 +174,8 @@ def handler(context):
         while True:
             pass
     time.sleep(data.get("sleep", 0))
+    if data.get("big"):
+        return Resp.success().set_data({"id": data.get("id"), "blob": "x" * data["big"]})
     return Resp.success().set_data({"id": data.get("id"), "pid": os.getpid()})
 """
 
@@ -282,5 +284,31 @@ def test_without_queue_a_busy_worker_is_not_shared() -> None:
 
         first, second, loads = rt.call(run())
         assert first.ok and second.ok and loads == [1]  # the second waited in the pool's line
+    finally:
+        rt.close()
+
+
+def test_a_large_answer_is_sent_whole_before_the_next_queued_invocation_runs() -> None:
+    """A 230 KB answer does not fit the socket at once: its end must not wait in the worker
+    behind the next handler, queued meanwhile and run on the worker's main thread (it did: the
+    first one timed out)."""
+    import asyncio
+
+    rt = RuntimeThread(max_workers_per_function=1, prefetch=1)
+    try:
+        code = FunctionCode(SLEEPY)
+        assert rt.invoke(SLEEPY, make_context({"id": 0})).ok
+
+        async def run() -> list:
+            context = make_context({"id": 1, "big": 230_000, "sleep": 0.2})
+            big = asyncio.ensure_future(rt.runtime.invoke(code, context, Limits(timeout_s=1), queue=True))
+            await asyncio.sleep(0.01)
+            slow = rt.runtime.invoke(code, make_context({"id": 2, "sleep": 1.5}), Limits(timeout_s=5), queue=True)
+            return await asyncio.gather(big, slow)
+
+        a, b = rt.call(run(), timeout=60)
+        assert a.ok, a.error
+        assert len(a.response["data"]["blob"]) == 230_000
+        assert b.ok, b.error
     finally:
         rt.close()

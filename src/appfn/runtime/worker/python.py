@@ -37,6 +37,9 @@ class PythonWorker(FrameWorker):
     async def bind(cls, writer: asyncio.StreamWriter, load: dict[str, Any], mode: str) -> PythonWorker | None:
         """Apply the limits, then load the handler (the first user code to run); None if it failed."""
         worker = cls(writer, load)
+        # drain() then waits until a result is sent whole: a plain handler runs on this thread, so
+        # a tail left in the buffer would otherwise wait behind the next queued invocation.
+        writer.transport.set_write_buffer_limits(high=0)
         limits = load["limits"]
         guard.use_private_tmp(limits["tmpdir"])
         guard.apply_rlimits(limits["memory_mb"], limits["file_mb"])
