@@ -68,6 +68,7 @@ class Dispatcher:
         self._tasks: list[asyncio.Task[None]] = []
         # Every job leased and not settled yet: its lease and when it was last renewed (monotonic).
         self._held: dict[str, tuple[Lease, float]] = {}
+        self._heartbeat: asyncio.Task[None] | None = None
 
     def wake(self) -> None:
         """New jobs are in the queue: lease now instead of at the next poll."""
@@ -75,7 +76,8 @@ class Dispatcher:
 
     def start(self) -> None:
         loop = asyncio.get_running_loop()
-        self._tasks = [loop.create_task(c) for c in (self._lease_loop(), self._flush_loop(), self._keep_leases())]
+        self._heartbeat = loop.create_task(self._keep_leases())
+        self._tasks = [loop.create_task(self._lease_loop()), loop.create_task(self._flush_loop()), self._heartbeat]
 
     async def stop(self, grace_s: float) -> None:
         """Stop leasing; let running invocations finish within ``grace_s``; record them.
@@ -88,6 +90,8 @@ class Dispatcher:
         self._room.set()
         if self._inflight:
             await asyncio.wait(set(self._inflight), timeout=grace_s)
+        if self._heartbeat is not None:
+            self._heartbeat.cancel()  # what is abandoned now must expire, not be renewed
         for task in list(self._inflight):
             task.cancel()
         await self._flush()
@@ -136,6 +140,16 @@ class Dispatcher:
             self._room.set()
 
     async def _run(self, lease: Lease) -> None:
+        try:
+            await self._run_job(lease)
+        except asyncio.CancelledError:  # abandoned at stop: the lease expires, the job runs again
+            self._release(lease)
+            raise
+        except Exception:  # a bug, not the function's doing: let the lease expire and retry the job
+            self._release(lease)
+            log.exception("running job %s failed", lease.job_id)
+
+    async def _run_job(self, lease: Lease) -> None:
         started = datetime.now(UTC)
         try:
             job = Job.decode(lease.payload)
@@ -171,31 +185,49 @@ class Dispatcher:
 
     async def _keep_leases(self) -> None:
         """Heartbeat: renew the lease of every job still here (waiting in its function's line
-        or running) once a third of the visibility timeout has passed, so that only the jobs of
-        a process that died are leased again, never one that is merely waiting its turn."""
-        period = self.lease_timeout_s / 3
+        or running) once a third of the visibility timeout has passed since it was last renewed,
+        so that only the jobs of a process that died are leased again, never one that is merely
+        waiting its turn. Checked every sixth of the timeout: a failed renewal is tried again
+        well before the lease runs out."""
+        age = self.lease_timeout_s / 3
         while True:
-            await asyncio.sleep(period)
-            due = time.monotonic() - period
+            await asyncio.sleep(age / 2)
+            due = time.monotonic() - age
             stale = [lease for lease, renewed in list(self._held.values()) if renewed <= due]
             if not stale:
                 continue
             try:
-                renewed = await asyncio.to_thread(self._renew, stale)
-            except AppFnError as exc:  # the queue is unreachable: try again next period
-                log.warning("renewing %d leases failed: %s", len(stale), exc)
+                renewed, failed = await asyncio.to_thread(self._renew, stale)
+            except Exception:  # keep the heartbeat going whatever happened
+                log.exception("renewing %d leases failed", len(stale))
                 continue
+            if failed:
+                log.warning("renewing %d of %d leases failed: %s", len(failed), len(stale), failed[0])
             now = time.monotonic()
-            for job_id, lease in renewed.items():
-                if job_id not in self._held:
-                    continue  # settled meanwhile
-                if lease is None:
-                    del self._held[job_id]  # settled, or lost to another process: not ours to renew
+            for old, new in renewed:
+                held = self._held.get(old.job_id)
+                if held is None or held[0].token != old.token:
+                    continue  # settled meanwhile, or leased again under a new token
+                if new is None:
+                    del self._held[old.job_id]  # settled, or lost to another process: not ours to renew
                 else:
-                    self._held[job_id] = (lease, now)
+                    self._held[old.job_id] = (new, now)
 
-    def _renew(self, leases: list[Lease]) -> dict[str, Lease | None]:
-        return {lease.job_id: self.broker.extend(lease, self.lease_timeout_s) for lease in leases}
+    def _renew(self, leases: list[Lease]) -> tuple[list[tuple[Lease, Lease | None]], list[AppFnError]]:
+        renewed: list[tuple[Lease, Lease | None]] = []
+        failed: list[AppFnError] = []
+        for lease in leases:
+            try:
+                renewed.append((lease, self.broker.extend(lease, self.lease_timeout_s)))
+            except AppFnError as exc:  # this one is tried again at the next check
+                failed.append(exc)
+        return renewed, failed
+
+    def _release(self, lease: Lease) -> None:
+        """Stop renewing ``lease`` (not a later lease of the same job)."""
+        held = self._held.get(lease.job_id)
+        if held is not None and held[0].token == lease.token:
+            del self._held[lease.job_id]
 
     async def _flush(self) -> None:
         if not self._done:
@@ -205,7 +237,7 @@ class Dispatcher:
             await asyncio.to_thread(self._record_and_settle, batch)
         finally:  # settled, or left to expire and run again if settling failed: no more renewals
             for d in batch:
-                self._held.pop(d.lease.job_id, None)
+                self._release(d.lease)
 
     def _record_and_settle(self, batch: list[_Done]) -> None:
         """Record every execution in one transaction, then settle each lease."""

@@ -96,9 +96,7 @@ class Database:
         # the lock is free, instead of on SQLite's busy handler, which sleeps 1-100 ms between
         # tries (other processes still wait on the busy timeout). Reentrant: a nested write
         # fails on SQLite's lock as before instead of hanging here.
-        self._write_lock: contextlib.AbstractContextManager[Any] = (
-            threading.RLock() if self.engine.dialect.name == "sqlite" else contextlib.nullcontext()
-        )
+        self._write_lock = threading.RLock() if self.engine.dialect.name == "sqlite" else None
 
     @classmethod
     def open(
@@ -126,8 +124,21 @@ class Database:
     @contextlib.contextmanager
     def session(self) -> Iterator[Session]:
         """A write transaction: commits when the block ends, rolls back if it raises."""
-        with self._write_lock, _translated(), self._write() as session, session.begin():
+        with self._writer(), _translated(), self._write() as session, session.begin():
             yield session
+
+    @contextlib.contextmanager
+    def _writer(self) -> Iterator[None]:
+        """This process's turn to write (SQLite), waited for as long as SQLite's busy timeout."""
+        if self._write_lock is None:
+            yield
+            return
+        if not self._write_lock.acquire(timeout=BUSY_TIMEOUT_MS / 1000):
+            raise StoreUnavailableError(f"database unavailable: still locked after {BUSY_TIMEOUT_MS / 1000:g} s")
+        try:
+            yield
+        finally:
+            self._write_lock.release()
 
     @contextlib.contextmanager
     def read_session(self) -> Iterator[Session]:
