@@ -112,4 +112,3 @@ def test_jobs_waiting_their_turn_keep_their_leases(tmp_path: Path) -> None:
         _drained(server, timeout=60)
         runs = _executions(server.data_dir)
     assert runs == {f"wait-{i}": [(1, "success")] for i in range(5)}
-
