@@ -99,16 +99,16 @@ def test_sigterm_lets_running_invocations_finish_and_resumes_the_rest(tmp_path: 
 
 
 def test_jobs_waiting_their_turn_keep_their_leases(tmp_path: Path) -> None:
-    # One worker, 0.6 s a run, a 1 s lease: the last of five events waits ~2.4 s in the function's
+    # One worker, 0.6 s a run, a 2 s lease: the last of seven events waits ~3.6 s in the function's
     # line. The dispatcher renews the leases of the jobs it holds, so none is leased and run again.
-    with running_server(tmp_path, lease_timeout_s=1, max_workers_per_function=1) as server:
+    with running_server(tmp_path, lease_timeout_s=2, max_workers_per_function=1) as server:
         client = _setup(server, STEADY)
-        events = [customer_event(f"wait-{i}", id=i) for i in range(5)]
+        events = [customer_event(f"wait-{i}", id=i) for i in range(7)]
         assert client.post("/v1/events:batch", json={"events": events}).status_code == 202
         deadline = time.monotonic() + 60
-        while len(_executions(server.data_dir)) < 5 and time.monotonic() < deadline:
+        while len(_executions(server.data_dir)) < 7 and time.monotonic() < deadline:
             time.sleep(0.2)
-        time.sleep(2.5)  # long enough for a lease that ran out to be leased and run again
+        time.sleep(3)  # long enough for a lease that ran out to be leased and run again
         _drained(server, timeout=60)
         runs = _executions(server.data_dir)
-    assert runs == {f"wait-{i}": [(1, "success")] for i in range(5)}
+    assert runs == {f"wait-{i}": [(1, "success")] for i in range(7)}
