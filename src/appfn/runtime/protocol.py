@@ -20,11 +20,12 @@ import json
 import struct
 from typing import Any
 
-try:  # the platform has orjson; a sandboxed worker may not (it sees only the stdlib and appfn)
+try:  # the platform has orjson (~5x faster on a context); a sandboxed worker sees only the stdlib and appfn
     from orjson import JSONDecodeError as _FastError
+    from orjson import dumps as _fast_dumps
     from orjson import loads as _fast_loads
 except ImportError:  # pragma: no cover - inside a worker
-    _fast_loads, _FastError = json.loads, ValueError
+    _fast_loads, _FastError, _fast_dumps = json.loads, ValueError, None
 
 MAX_FRAME_BYTES = 32 * 1024 * 1024
 _HEADER = struct.Struct(">I")
@@ -35,7 +36,10 @@ class ProtocolError(Exception):
 
 
 def encode(message: dict[str, Any]) -> bytes:
-    body = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
+    try:
+        body = _fast_dumps(message)  # type: ignore[misc]
+    except TypeError:  # inside a worker; or integers past 64 bits, non-string keys: the stdlib takes those
+        body = json.dumps(message, separators=(",", ":"), ensure_ascii=False).encode()
     return _HEADER.pack(len(body)) + body
 
 
