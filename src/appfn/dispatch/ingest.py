@@ -79,7 +79,7 @@ def parse_event(raw: Any, allowed_store: Any = None, *, encode_data: bool = Fals
         suggestion = f" (did you mean {hint}?)" if hint else ""
         problems.append(Violation("event", f"unknown trigger {trigger!r}{suggestion}"))
     merchant = raw.get("merchant")
-    store_id = merchant if type(merchant) is int and merchant > 0 else _store_id(merchant)
+    store_id = _store_id(merchant)
     if store_id is None:
         problems.append(Violation("merchant", f"expected the store's numeric id, got {merchant!r}"))
     created_at = raw.get("created_at")

@@ -28,8 +28,14 @@ UNSET: Any = _Unset()
 
 def new_id(prefix: str) -> str:
     """``prefix_`` + 16 random lower-case base32 characters, e.g. ``app_3kf9q2m7w1xz4b8c``."""
-    raw = base64.b32encode(secrets.token_bytes(ID_RANDOM_BYTES)).decode("ascii").lower()
-    return f"{prefix}_{raw}"
+    return new_ids(prefix, 1)[0]
+
+
+def new_ids(prefix: str, count: int) -> list[str]:
+    """``count`` ids like ``new_id``'s, from one read of the OS's randomness (a batch of rows)."""
+    size = ID_RANDOM_BYTES
+    raw = secrets.token_bytes(size * count)
+    return [f"{prefix}_{base64.b32encode(raw[i : i + size]).decode('ascii').lower()}" for i in range(0, len(raw), size)]
 
 
 def utcnow() -> datetime:

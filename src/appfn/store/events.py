@@ -11,7 +11,6 @@ the events reported new.
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,7 +50,6 @@ class Event:
 
 
 _Row = tuple[str, str, int, str | None, Any]  # id, trigger, store_id, created_at, data
-_TOP_ID = 2**63
 
 
 def _fields(item: Any) -> tuple[Any, Any, Any, Any, Any]:
@@ -74,18 +72,9 @@ def _row(item: Any, index: int) -> _Row:
         raise ValidationError(
             f"events[{index}].created_at", f"expected the event's timestamp string, got {created_at!r}"
         )
-    if type(trigger) is not str or trigger not in _catalog():  # the common case without a call
-        trigger = check_trigger(trigger, f"events[{index}].trigger")
-    if type(store_id) is not int or not 0 < store_id < _TOP_ID:
-        store_id = check_store_id(store_id, f"events[{index}].store_id")
+    trigger = check_trigger(trigger, f"events[{index}].trigger")
+    store_id = check_store_id(store_id, f"events[{index}].store_id")
     return event_id, trigger, store_id, created_at, data
-
-
-@functools.cache
-def _catalog() -> Any:
-    from appfn.catalog import load_catalog
-
-    return load_catalog()
 
 
 def _insert(session: Session) -> Insert:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import secrets
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
@@ -28,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from appfn.errors import NotFoundError, ValidationError
 from appfn.store import _fast
-from appfn.store._common import ID_RANDOM_BYTES, as_utc, check_choice, check_store_id, new_id, owned, utcnow
+from appfn.store._common import as_utc, check_choice, check_store_id, new_id, new_ids, owned, utcnow
 from appfn.store.models import EXECUTION_STATUSES, ExecutionRow
 
 MAX_LIMIT = 500
@@ -159,13 +158,6 @@ def _check_values(values: Mapping[str, Any], where: str) -> dict[str, Any]:
     return out
 
 
-def _new_ids(count: int) -> list[str]:
-    """``count`` execution ids like ``new_execution_id``'s, from one read of the OS's randomness."""
-    size = ID_RANDOM_BYTES
-    raw = secrets.token_bytes(size * count)
-    return ["exe_" + base64.b32encode(raw[i : i + size]).decode("ascii").lower() for i in range(0, len(raw), size)]
-
-
 def _new_row(item: NewExecution | Mapping[str, Any], index: int, now: datetime, new: str) -> dict[str, Any]:
     where = f"executions[{index}]"
     raw = dict(item) if isinstance(item, Mapping) else {k: getattr(item, k) for k in _NEW_FIELDS}
@@ -205,7 +197,8 @@ def record_executions(session: Session, items: Sequence[NewExecution | Mapping[s
     bad item (ValidationError naming ``executions[i].field``) writes nothing.
     """
     now = utcnow()
-    rows = [_new_row(item, i, now, new) for i, (item, new) in enumerate(zip(items, _new_ids(len(items)), strict=True))]
+    ids = new_ids("exe", len(items))
+    rows = [_new_row(item, i, now, new) for i, (item, new) in enumerate(zip(items, ids, strict=True))]
     raw = _fast.dbapi(session) if rows else None
     if raw is not None:  # SQLite: one sqlite3 executemany in the session's transaction
         with _fast.translated():
