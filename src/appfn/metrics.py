@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
@@ -24,18 +25,19 @@ EVENTS = Counter("appfn_events", "Events accepted by ingestion (duplicates exclu
 QUEUE_DEPTH = Gauge("appfn_queue_depth", "Jobs in the queue by state.", ["state"], registry=REGISTRY)
 
 
-_COUNTED: dict[tuple[str, str], Any] = {}
-_TIMED: dict[str, Any] = {}
-
-
 def invocation(trigger: str, status: str, seconds: float) -> None:
-    """Count one invocation and observe its duration; the labelled children are looked up once
-    per trigger and status (``labels()`` takes a lock and builds a key on every call)."""
-    counter = _COUNTED.get((trigger, status))
-    if counter is None:
-        counter = _COUNTED[(trigger, status)] = INVOCATIONS.labels(trigger, status)
-    timer = _TIMED.get(trigger)
-    if timer is None:
-        timer = _TIMED[trigger] = DURATION.labels(trigger)
-    counter.inc()
-    timer.observe(seconds)
+    """Count one invocation and observe its duration."""
+    _counter(trigger, status).inc()
+    _timer(trigger).observe(seconds)
+
+
+# The labelled children, looked up once per trigger and status (``labels()`` takes a lock and
+# builds a key on every call).
+@functools.cache
+def _counter(trigger: str, status: str) -> Any:
+    return INVOCATIONS.labels(trigger, status)
+
+
+@functools.cache
+def _timer(trigger: str) -> Any:
+    return DURATION.labels(trigger)

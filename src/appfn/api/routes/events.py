@@ -16,10 +16,11 @@ orjson refuses goes through the stdlib decoder, so the same bodies are accepted 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import orjson
@@ -222,7 +223,9 @@ class IngestEndpoints:
         try:
             who = _known_caller(scope) or await principal(request)
             _accepting(request)  # before reading the body, as the FastAPI route does
-            events = _gc_paused(_decode_and_parse, parse, request, await _read_body(receive))
+            raw = await _read_body(receive)
+            with _gc_paused():
+                events = parse(request, _decode(raw), encode_data=True)
             accepted = await _accept(request, who, events)
         except ClientDisconnect:
             return
@@ -233,24 +236,18 @@ class IngestEndpoints:
             response: Response = await handler(request, exc)
             await response(scope, receive, send)
             return
-        payload = _gc_paused(_encode_answer, answer, accepted)
+        with _gc_paused():
+            payload = orjson.dumps(answer(accepted))
         await send({"type": "http.response.start", "status": 202, "headers": [
             (b"content-length", str(len(payload)).encode()), (b"content-type", b"application/json"),
         ]})  # fmt: skip
         await send({"type": "http.response.body", "body": payload})
 
 
-def _decode_and_parse(parse: _Parse, request: Request, raw: bytes) -> list[EventRecord]:
-    return parse(request, _decode(raw), encode_data=True)
-
-
-def _encode_answer(answer: _Answer, accepted: list[Accepted]) -> bytes:
-    return orjson.dumps(answer(accepted))
-
-
-def _gc_paused(work: Callable[..., Any], *args: Any) -> Any:
-    """``work(*args)`` with the cyclic garbage collector paused: for decoding and checking a body, and
-    for building and encoding the answer.
+@contextlib.contextmanager
+def _gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused: for decoding and checking a body, and for building
+    and encoding the answer (no await inside, so no other request runs meanwhile).
 
     A batch decodes to thousands of dicts and lists and its answer is hundreds more, all
     acyclic and freed by reference counting as soon as the step is done (the events keep their
@@ -262,7 +259,7 @@ def _gc_paused(work: Callable[..., Any], *args: Any) -> Any:
     if paused:
         gc.disable()
     try:
-        return work(*args)
+        yield
     finally:
         if paused:
             gc.enable()
