@@ -41,87 +41,72 @@
     });
   }
 
-  // --- customers (the Admin API, with the console session and X-Store-Id) -----------------------
-  const customerForm = document.getElementById("customer-form");
-  if (customerForm) {
-    const storeId = customerForm.dataset.storeId;
-    const customerId = customerForm.dataset.customerId;
-    const before = JSON.parse(document.getElementById("customer-values")?.textContent || "{}");
+  // --- records: customers and products, through the Admin API (their .created / .updated fire) ---
+  // A new record is POSTed with its non-empty fields; an existing one is PUT with only the fields
+  // that changed (``same(before, now)`` says whether a field kept its value).
+  function recordForm(form, { kind, noun, values, same }) {
+    const storeId = form.dataset.storeId;
+    const recordId = form.dataset[`${kind}Id`];
+    const before = JSON.parse(document.getElementById(`${kind}-values`)?.textContent || "{}");
     const headers = { "X-Store-Id": storeId };
-
-    function values() {
-      const el = customerForm.elements;
-      const out = {};
-      for (const name of ["first_name", "last_name", "mobile_code", "mobile", "email", "gender", "city"]) {
-        out[name] = el[name].value.trim();
-      }
-      out.birthday = el.birthday.value || null;
-      out.is_notifications_enabled = el.is_notifications_enabled.checked;
-      return out;
-    }
-
-    onSubmit(customerForm, async () => {
+    onSubmit(form, async () => {
       const now = values();
-      if (!customerId) {
+      if (!recordId) {
         const body = {};
         for (const [key, value] of Object.entries(now)) if (value !== "" && value !== null) body[key] = value;
-        const created = await appfn.api("POST", "/admin/v2/customers", body, { headers });
-        sessionStorage.setItem(FLASH, "Customer created: customer.created sent to the store's installed apps");
-        window.location.assign(`/stores/${storeId}/customers/${created.data.id}`);
+        const created = await appfn.api("POST", `/admin/v2/${kind}s`, body, { headers });
+        sessionStorage.setItem(FLASH, `${noun} created: ${kind}.created sent to the store's installed apps`);
+        window.location.assign(`/stores/${storeId}/${kind}s/${created.data.id}`);
         return;
       }
-      const norm = (v) => (v === null || v === undefined ? "" : v);
       const changed = {};
-      for (const [key, value] of Object.entries(now)) if (norm(before[key]) !== norm(value)) changed[key] = value;
+      for (const [key, value] of Object.entries(now)) if (!same(before[key], value)) changed[key] = value;
       if (!Object.keys(changed).length) {
-        clearErrors(customerForm);
+        clearErrors(form);
         appfn.toast("Nothing changed");
         return;
       }
-      await appfn.api("PUT", `/admin/v2/customers/${customerId}`, changed, { headers });
-      sessionStorage.setItem(FLASH, "Customer saved: customer.updated sent to the store's installed apps");
+      await appfn.api("PUT", `/admin/v2/${kind}s/${recordId}`, changed, { headers });
+      sessionStorage.setItem(FLASH, `${noun} saved: ${kind}.updated sent to the store's installed apps`);
       window.location.reload();
     });
   }
 
-  // --- products (the Admin API too: product.created / product.updated fire) ----------------------
+  const customerForm = document.getElementById("customer-form");
+  if (customerForm) {
+    const norm = (v) => (v === null || v === undefined ? "" : v);
+    recordForm(customerForm, {
+      kind: "customer",
+      noun: "Customer",
+      same: (was, now) => norm(was) === norm(now),
+      values() {
+        const el = customerForm.elements;
+        const out = {};
+        for (const name of ["first_name", "last_name", "mobile_code", "mobile", "email", "gender", "city"]) {
+          out[name] = el[name].value.trim();
+        }
+        out.birthday = el.birthday.value || null;
+        out.is_notifications_enabled = el.is_notifications_enabled.checked;
+        return out;
+      },
+    });
+  }
+
   const productForm = document.getElementById("product-form");
   if (productForm) {
-    const storeId = productForm.dataset.storeId;
-    const productId = productForm.dataset.productId;
-    const before = JSON.parse(document.getElementById("product-values")?.textContent || "{}");
-    const headers = { "X-Store-Id": storeId };
-
-    function values() {
-      const out = {};
-      for (const el of productForm.querySelectorAll("[data-field]")) {
-        const text = el.value.trim();
-        if (el.dataset.kind) out[el.name] = text === "" ? null : Number.isFinite(Number(text)) ? Number(text) : text;
-        else out[el.name] = text;
-      }
-      return out;
-    }
-
-    onSubmit(productForm, async () => {
-      const now = values();
-      if (!productId) {
-        const body = {};
-        for (const [key, value] of Object.entries(now)) if (value !== null && value !== "") body[key] = value;
-        const created = await appfn.api("POST", "/admin/v2/products", body, { headers });
-        sessionStorage.setItem(FLASH, "Product created: product.created sent to the store's installed apps");
-        window.location.assign(`/stores/${storeId}/products/${created.data.id}`);
-        return;
-      }
-      const changed = {};
-      for (const [key, value] of Object.entries(now)) if ((before[key] ?? null) !== value) changed[key] = value;
-      if (!Object.keys(changed).length) {
-        clearErrors(productForm);
-        appfn.toast("Nothing changed");
-        return;
-      }
-      await appfn.api("PUT", `/admin/v2/products/${productId}`, changed, { headers });
-      sessionStorage.setItem(FLASH, "Product saved: product.updated sent to the store's installed apps");
-      window.location.reload();
+    recordForm(productForm, {
+      kind: "product",
+      noun: "Product",
+      same: (was, now) => (was ?? null) === now,
+      values() {
+        const out = {};
+        for (const el of productForm.querySelectorAll("[data-field]")) {
+          const text = el.value.trim();
+          if (el.dataset.kind) out[el.name] = text === "" ? null : Number.isFinite(Number(text)) ? Number(text) : text;
+          else out[el.name] = text;
+        }
+        return out;
+      },
     });
   }
 
